@@ -1,0 +1,207 @@
+"""What the bot does with each kind of webhook event. No Flask here: tests and tools call it directly.
+
+Each event is handled in its own transaction: the event is claimed (deduplicated), acted on, and
+committed *before* the reply is sent, so a LINE outage never loses the recorded question and a
+redelivered event is acted on at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import messages as m
+from bot.events import InboundEvent
+from bot.runtime import Runtime, Tenant
+from core.db import session_scope
+from core.models import Follower, ProcessedEvent
+from faq import service
+from faq.models import FaqEntry, QuestionLog
+
+log = logging.getLogger(__name__)
+Reply = list[dict[str, Any]]
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    tenant: Tenant
+    event: InboundEvent
+    session: Session
+
+    @property
+    def config(self):  # type: ignore[no-untyped-def]
+        return self.tenant.config
+
+
+def upsert_follower(session: Session, municipality_id: int, user_id: str, status: str | None = None) -> Follower:
+    follower = session.scalar(select(Follower).where(Follower.municipality_id == municipality_id,
+                                                     Follower.line_user_id == user_id))
+    if follower is None:
+        follower = Follower(municipality_id=municipality_id, line_user_id=user_id, status=status or "following")
+        session.add(follower)
+    elif status and follower.status != status:
+        follower.status = status
+        if status == "following":
+            follower.followed_at = datetime.now(UTC)
+        else:
+            follower.unfollowed_at = datetime.now(UTC)
+    session.flush()
+    return follower
+
+
+def answer_text(ctx: Context, text: str) -> Reply:
+    if not text.strip():
+        return m.input_hint(ctx.config)
+    matcher = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config)
+    follower_id = None
+    if ctx.event.user_id and not ctx.event.in_group:
+        follower_id = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id).id
+    result, qlog = service.ask(ctx.session, matcher, ctx.tenant.id, text, follower_id=follower_id)
+    assert qlog is not None
+    qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
+    if result.empty_query:
+        return m.input_hint(ctx.config)
+    if result.outcome == "answer" and result.top:
+        entry = service.get_entry(ctx.session, ctx.tenant.id, result.top.entry_id)
+        if entry is not None:
+            return m.answer(ctx.config, entry, qlog.id)
+    if result.outcome in ("answer", "suggest"):
+        return m.suggestions(result.candidates[:3], qlog.id)
+    return m.fallback(ctx.config)
+
+
+def on_message(ctx: Context) -> Reply:
+    event = ctx.event
+    if event.in_group and (ctx.config.group_policy == "silent" or not event.mentions_bot):
+        return []
+    if event.message_type == "text":
+        return answer_text(ctx, str(event.message.get("text", "")))
+    return m.non_text_hint(ctx.config, event.message_type)
+
+
+def on_follow(ctx: Context) -> Reply:
+    if ctx.event.user_id:
+        upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
+    return m.welcome(ctx.config)
+
+
+def on_unfollow(ctx: Context) -> Reply:
+    if ctx.event.user_id:
+        upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "blocked")
+    return []
+
+
+def _int(params: dict[str, list[str]], name: str) -> int | None:
+    value = (params.get(name) or [""])[0]
+    return int(value) if value.isdigit() else None
+
+
+def on_postback(ctx: Context) -> Reply:
+    params = parse_qs(ctx.event.postback_data)
+    action = (params.get("action") or [""])[0]
+    tid = ctx.tenant.id
+    if action == "answer":
+        entry = service.get_entry(ctx.session, tid, _int(params, "entry") or 0)
+        return m.answer(ctx.config, entry, _int(params, "q")) if entry else m.fallback(ctx.config)
+    if action == "feedback":
+        helpful = (params.get("v") or ["0"])[0] == "1"
+        service.record_feedback(ctx.session, tid, _int(params, "q"), _int(params, "entry"), helpful)
+        return m.thanks(helpful)
+    if action == "category":
+        name = (params.get("name") or [""])[0]
+        entries = ctx.session.scalars(select(FaqEntry).where(
+            FaqEntry.municipality_id == tid, FaqEntry.category == name, FaqEntry.active.is_(True))
+            .order_by(FaqEntry.id).limit(12)).all()
+        return m.category_questions(ctx.config, name, list(entries))
+    if action == "none":
+        qlog = service.get_question(ctx.session, tid, _int(params, "q") or 0)
+        if qlog is not None:
+            qlog.outcome = "fallback"
+        return m.fallback(ctx.config)
+    log.info("postback with unknown action ignored")
+    return []
+
+
+def on_join(ctx: Context) -> Reply:
+    return m.group_intro(ctx.config) if ctx.config.group_policy != "silent" else []
+
+
+def on_unsend(ctx: Context) -> Reply:
+    """The resident took the message back: forget its text (personal data) but keep the statistics."""
+    message_id = ctx.event.raw.get("unsend", {}).get("messageId") if isinstance(ctx.event.raw.get("unsend"),
+                                                                                dict) else None
+    if message_id:
+        for qlog in ctx.session.scalars(select(QuestionLog).where(QuestionLog.municipality_id == ctx.tenant.id,
+                                                                  QuestionLog.line_message_id == str(message_id))):
+            qlog.text = ""
+            qlog.normalized = ""
+    return []
+
+
+def on_acknowledge(ctx: Context) -> Reply:
+    """Known events the bot has nothing to say to (leave, beacon, member changes, …)."""
+    return []
+
+
+HANDLERS: dict[str, Callable[[Context], Reply]] = {
+    "message": on_message,
+    "follow": on_follow,
+    "unfollow": on_unfollow,
+    "postback": on_postback,
+    "join": on_join,
+    "unsend": on_unsend,
+    **{t: on_acknowledge for t in ("leave", "memberJoined", "memberLeft", "beacon", "accountLink",
+                                   "videoPlayComplete", "messageEdited", "things", "membership",
+                                   "activated", "deactivated", "botSuspended", "botResumed")},
+}
+
+
+def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
+    """Record the event as processed; False when it already was (a redelivery)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(municipality_id=tenant.id, dedupe_key=event.dedupe_key(),
+                                       event_type=event.type[:40]))
+        return True
+    except IntegrityError:
+        return False
+
+
+def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
+    """Handle one event end to end; returns what happened (for logs and tests)."""
+    handler = HANDLERS.get(event.type)
+    with session_scope(runtime.sessions) as session:
+        if not claim(session, tenant, event):
+            log.info("duplicate event skipped type=%s", event.type)
+            return "duplicate"
+        if handler is None:
+            log.info("unknown event type ignored type=%s", event.type[:40])
+            return "ignored"
+        if event.mode == "standby" and event.type not in ("follow", "unfollow"):
+            return "standby"
+        reply = handler(Context(runtime, tenant, event, session))
+    log.info("event handled type=%s handler=%s", event.type, handler.__name__)
+    if reply and event.reply_token and event.mode != "standby":
+        runtime.line_client(tenant.config.slug).reply(event.reply_token, reply)
+    return handler.__name__
+
+
+def handle_events(runtime: Runtime, tenant: Tenant, events: list[InboundEvent]) -> list[str]:
+    """Handle events one by one; one failing event never stops the others."""
+    results = []
+    for event in events:
+        try:
+            results.append(handle_event(runtime, tenant, event))
+        except Exception:
+            log.exception("event handling failed type=%s", event.type[:40])
+            results.append("error")
+    return results

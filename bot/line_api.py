@@ -1,0 +1,83 @@
+"""A thin wrapper over ``linebot.v3.messaging`` for one municipality's channel.
+
+One :class:`LineClient` per channel lives in ``app.extensions``; it knows the base URL (LINE's, or a
+local fake for demos and tests) and the channel access token. Calls never raise into the webhook:
+they return a :class:`SendResult` and log the failure (status and LINE's error, never the message
+content), because a LINE outage must not turn a resident's question into an HTTP error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    status: int | None = None
+    error: str = ""
+    request_id: str = ""
+
+
+class LineClient:
+    def __init__(self, base_url: str, access_token: str, timeout_s: float = 5.0, channel: str = ""):
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.channel = channel
+        self.configuration = Configuration(host=self.base_url, access_token=access_token)
+        self.api_client = ApiClient(self.configuration)
+        self.api = MessagingApi(self.api_client)
+
+    def _call(self, operation: str, fn: Any, *args: Any, **kwargs: Any) -> SendResult:
+        try:
+            response = fn(*args, _request_timeout=self.timeout_s, **kwargs)
+        except ApiException as exc:
+            error = _line_error(exc.body)
+            log.warning("LINE %s failed for %s: HTTP %s %s", operation, self.channel, exc.status, error)
+            return SendResult(False, exc.status, error,
+                              (exc.headers or {}).get("x-line-request-id", "") if exc.headers else "")
+        except Exception as exc:  # timeouts, refused connections, TLS errors: all an outage to us
+            log.warning("LINE %s failed for %s: %s", operation, self.channel, type(exc).__name__)
+            return SendResult(False, None, type(exc).__name__)
+        headers = getattr(response, "headers", None) or {}
+        return SendResult(True, getattr(response, "status_code", 200), "", headers.get("x-line-request-id", ""))
+
+    def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
+        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages[:5]})
+        return self._call("reply", self.api.reply_message_with_http_info, request)
+
+    def push(self, user_id: str, messages: list[dict[str, Any]], retry_key: str | None = None) -> SendResult:
+        request = PushMessageRequest.from_dict({"to": user_id, "messages": messages[:5]})
+        return self._call("push", self.api.push_message_with_http_info, request, x_line_retry_key=retry_key)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+
+def _line_error(body: Any) -> str:
+    """LINE's error body is ``{"message": …, "details": [{"message", "property"}]}``."""
+    if not body:
+        return ""
+    try:
+        data = json.loads(body if isinstance(body, str) else body.decode("utf-8", "replace"))
+    except (ValueError, AttributeError):
+        return str(body)[:200]
+    if not isinstance(data, dict):
+        return str(data)[:200]
+    details = "; ".join(f"{d.get('property', '')}: {d.get('message', '')}" for d in data.get("details") or []
+                        if isinstance(d, dict))
+    return f"{data.get('message', '')}" + (f" ({details})" if details else "")

@@ -1,0 +1,75 @@
+"""Per-app runtime objects (kept in ``app.extensions['machimado']``, never module globals).
+
+Holds the settings, the database engine and session factory, one LINE client per channel and the
+matcher cache. The CLI builds the same object without Flask, so every entry point shares it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.line_api import LineClient
+from core.db import make_engine, make_session_factory, session_scope
+from core.models import Municipality
+from core.settings import Settings
+from core.tenancy import MunicipalityConfig
+from core.tenants import sync_municipalities
+from faq.kb import MatcherCache
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    config: MunicipalityConfig
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    matchers: MatcherCache = field(default_factory=MatcherCache)
+    _clients: dict[str, LineClient] = field(default_factory=dict)
+    _tenants: dict[str, Tenant] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.database_url)
+        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+    def line_client(self, slug: str) -> LineClient:
+        client = self._clients.get(slug)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(slug)
+                if client is None:
+                    config = self.settings.municipalities[slug]
+                    client = LineClient(self.settings.line_api_base_url, config.channel_access_token,
+                                        self.settings.line_timeout_s, channel=slug)
+                    self._clients[slug] = client
+        return client
+
+    def tenant(self, slug: str) -> Tenant | None:
+        """The configured municipality with this slug (its DB row created on first use)."""
+        if slug not in self.settings.municipalities:
+            return None
+        tenant = self._tenants.get(slug)
+        if tenant is None:
+            with session_scope(self.sessions) as session:
+                row_id = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
+                if row_id is None:
+                    row_id = sync_municipalities(session, self.settings)[slug]
+            tenant = Tenant(row_id, self.settings.municipalities[slug])
+            self._tenants[slug] = tenant
+        return tenant
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self.engine.dispose()

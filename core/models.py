@@ -1,0 +1,53 @@
+"""Tenant and resident records shared by every capability.
+
+Every row below a :class:`Municipality` carries ``municipality_id``; all queries filter on it,
+which is what keeps one city's residents and questions out of another city's reach.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, utcnow
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Follower(Base):
+    """A LINE user who added the account. ``status`` is following / blocked (unfollowed)."""
+
+    __tablename__ = "followers"
+    __table_args__ = (UniqueConstraint("municipality_id", "line_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
+    line_user_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="following")
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    followed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    unfollowed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Webhook events already acted on, so a redelivery is handled at most once."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("municipality_id", "dedupe_key"),
+                      Index("ix_processed_events_received_at", "received_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

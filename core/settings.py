@@ -1,0 +1,107 @@
+"""Deployment settings read from the environment (12-factor) plus the municipality YAML.
+
+Everything the app, the CLI and the worker need to know about the deployment lives in one
+immutable :class:`Settings`, built once from ``os.environ`` so that all entry points agree.
+Production refuses to start with missing secrets instead of falling back to insecure defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.errors import ConfigError
+from core.tenancy import MunicipalityConfig, default_municipality, load_municipalities
+
+log = logging.getLogger(__name__)
+
+LINE_API_DEFAULT = "https://api.line.me"
+LINE_DATA_API_DEFAULT = "https://api-data.line.me"
+ENVIRONMENTS = ("production", "development", "testing")
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str
+    line_api_base_url: str
+    line_data_api_base_url: str
+    municipalities: dict[str, MunicipalityConfig]
+    default_slug: str
+    max_body_bytes: int = 1_000_000
+    line_timeout_s: float = 5.0
+    retention_days: int = 365
+    instance_path: Path = field(default_factory=lambda: Path("instance"))
+
+    @property
+    def default_municipality(self) -> MunicipalityConfig:
+        return self.municipalities[self.default_slug]
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        return replace(self, **dict(overrides))
+
+
+def _default_sqlite_url(instance_path: Path) -> str:
+    return f"sqlite:///{(instance_path / 'machimado.sqlite3').resolve()}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment; raise :class:`ConfigError` with a clear message."""
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("MACHIMADO_ENV", "production").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"MACHIMADO_ENV must be one of {', '.join(ENVIRONMENTS)} (got {env!r}).")
+    production = env == "production"
+    instance_path = Path(env_vars.get("MACHIMADO_INSTANCE_PATH", "instance"))
+
+    secret_key = env_vars.get("SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'` and export it."
+            )
+        secret_key = DEV_SECRET_KEY
+
+    config_path = env_vars.get("MACHIMADO_CONFIG", "")
+    if config_path:
+        municipalities, default_slug = load_municipalities(Path(config_path), env_vars, production)
+    else:
+        demo = default_municipality(env_vars, production)
+        municipalities, default_slug = {demo.slug: demo}, demo.slug
+
+    base = env_vars.get("LINE_API_BASE_URL", "").rstrip("/")
+    return Settings(
+        env=env,
+        database_url=env_vars.get("DATABASE_URL") or _default_sqlite_url(instance_path),
+        secret_key=secret_key,
+        line_api_base_url=base or LINE_API_DEFAULT,
+        # A local fake serves both hosts; the real platform splits them.
+        line_data_api_base_url=base or LINE_DATA_API_DEFAULT,
+        municipalities=municipalities,
+        default_slug=default_slug,
+        max_body_bytes=int(env_vars.get("MACHIMADO_MAX_BODY_BYTES", "1000000")),
+        line_timeout_s=float(env_vars.get("LINE_API_TIMEOUT", "5")),
+        retention_days=int(env_vars.get("MACHIMADO_RETENTION_DAYS", "365")),
+        instance_path=instance_path,
+    )
+
+
+def dump_settings_summary(settings: Settings) -> str:
+    """A human summary without secrets, for `machimado` startup banners."""
+    summary = {
+        "env": settings.env,
+        "database": settings.database_url.split("@")[-1],
+        "line_api": settings.line_api_base_url,
+        "municipalities": sorted(settings.municipalities),
+        "default": settings.default_slug,
+    }
+    return yaml.safe_dump(summary, allow_unicode=True, sort_keys=False)

@@ -1,0 +1,179 @@
+"""Municipalities sharing one deployment (共同利用).
+
+Each municipality has its own LINE channel, greeting, contact desk, districts, answer thresholds
+and knowledge base. The YAML file named by ``MACHIMADO_CONFIG`` lists them; secrets are never in
+the file itself, only the names of the environment variables holding them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.errors import ConfigError
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+DEV_CHANNEL_SECRET = "dev-channel-secret"
+DEV_ACCESS_TOKEN = "dev-channel-access-token"
+
+DEFAULT_MAIN_CATEGORIES = (
+    "ごみ・リサイクル",
+    "住民票・戸籍・印鑑登録",
+    "マイナンバーカード・コンビニ交付",
+    "子育て・児童手当",
+    "防災・避難",
+    "税",
+)
+
+
+@dataclass(frozen=True)
+class Contact:
+    desk: str
+    phone: str
+    hours: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Confidence cut-offs for the answer policy (see faq.policy)."""
+
+    answer: float = 0.62
+    suggest: float = 0.30
+    margin: float = 0.06
+
+
+@dataclass(frozen=True)
+class MunicipalityConfig:
+    slug: str
+    name: str
+    channel_secret: str
+    channel_access_token: str
+    greeting: str
+    contact: Contact
+    districts: tuple[str, ...] = ()
+    main_categories: tuple[str, ...] = DEFAULT_MAIN_CATEGORIES
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    synonyms_path: Path | None = None
+    faq_pack_path: Path | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    group_policy: str = "mention"  # "mention" | "silent" — see docs/groups.md
+
+    def fill(self, text: str) -> str:
+        """Replace ``{placeholder}`` markers in pack text with this municipality's values."""
+        values = {"city": self.name, "phone": self.contact.phone, "desk": self.contact.desk,
+                  "hours": self.contact.hours, **self.placeholders}
+        return re.sub(r"\{([a-z_][a-z0-9_]*)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+DEMO_PLACEHOLDERS = {
+    "city_url": "https://www.city.sample.example.jp",
+    "e_apply_url": "https://e-apply.city.sample.example.jp",
+    "myna_portal_url": "https://myna.go.jp",
+    "reservation_url": "https://yoyaku.city.sample.example.jp",
+    "gomi_calendar_url": "https://www.city.sample.example.jp/gomi/calendar",
+    "hazard_map_url": "https://www.city.sample.example.jp/bousai/hazardmap",
+    "tax_phone": "0000-00-1102",
+    "kokuho_phone": "0000-00-1103",
+    "kosodate_phone": "0000-00-1104",
+    "kaigo_phone": "0000-00-1105",
+    "kankyo_phone": "0000-00-1106",
+    "bousai_phone": "0000-00-1107",
+    "kenko_phone": "0000-00-1108",
+    "shimin_phone": "0000-00-1101",
+    "digital_phone": "0000-00-1109",
+}
+
+
+def _secret(env: Mapping[str, str], name: str, dev_default: str, production: bool, what: str) -> str:
+    value = env.get(name, "")
+    if value:
+        return value
+    if production:
+        raise ConfigError(f"{name} is not set: the {what} is required in production "
+                          f"(LINE Developers console → your channel → Messaging API).")
+    return dev_default
+
+
+def default_municipality(env: Mapping[str, str], production: bool) -> MunicipalityConfig:
+    """The demo city used when no MACHIMADO_CONFIG is given."""
+    return MunicipalityConfig(
+        slug="sample",
+        name="サンプル市",
+        channel_secret=_secret(env, "LINE_CHANNEL_SECRET", DEV_CHANNEL_SECRET, production, "channel secret"),
+        channel_access_token=_secret(env, "LINE_CHANNEL_ACCESS_TOKEN", DEV_ACCESS_TOKEN, production,
+                                     "channel access token"),
+        greeting="サンプル市公式LINEです。友だち追加ありがとうございます。\n"
+                 "ごみの出し方、各種証明書、子育て、防災など、市の手続きや暮らしのことを文章で質問してください。",
+        contact=Contact(desk="サンプル市役所 総合案内", phone="0000-00-0000", hours="平日 8:30〜17:15",
+                        url=DEMO_PLACEHOLDERS["city_url"]),
+        districts=("中央地区", "北地区", "南地区", "東地区", "西地区", "島しょ地区"),
+        placeholders=DEMO_PLACEHOLDERS,
+    )
+
+
+def _parse_one(raw: Mapping[str, Any], base_dir: Path, env: Mapping[str, str], production: bool,
+               where: str) -> MunicipalityConfig:
+    slug = str(raw.get("slug", ""))
+    if not SLUG_RE.match(slug):
+        raise ConfigError(f"{where}: slug {slug!r} must be lowercase letters, digits or '-' (max 40).")
+    for key in ("name", "channel_secret_env", "channel_access_token_env", "contact"):
+        if key not in raw:
+            raise ConfigError(f"{where} ({slug}): missing required key '{key}'.")
+    contact = raw["contact"]
+    if not isinstance(contact, Mapping) or not {"desk", "phone", "hours"} <= set(contact):
+        raise ConfigError(f"{where} ({slug}): contact needs desk, phone and hours.")
+    thresholds = Thresholds(**(raw.get("thresholds") or {}))
+
+    def path_of(key: str) -> Path | None:
+        value = raw.get(key)
+        return (base_dir / value).resolve() if value else None
+
+    return MunicipalityConfig(
+        slug=slug,
+        name=str(raw["name"]),
+        channel_secret=_secret(env, str(raw["channel_secret_env"]), DEV_CHANNEL_SECRET + "-" + slug,
+                               production, f"channel secret of {slug}"),
+        channel_access_token=_secret(env, str(raw["channel_access_token_env"]), DEV_ACCESS_TOKEN + "-" + slug,
+                                     production, f"channel access token of {slug}"),
+        greeting=str(raw.get("greeting") or f"{raw['name']}公式LINEです。質問を文章で送ってください。"),
+        contact=Contact(**{k: str(v) for k, v in contact.items()}),
+        districts=tuple(str(d) for d in raw.get("districts") or ()),
+        main_categories=tuple(str(c) for c in raw.get("main_categories") or DEFAULT_MAIN_CATEGORIES),
+        placeholders={str(k): str(v) for k, v in (raw.get("placeholders") or {}).items()},
+        synonyms_path=path_of("synonyms"),
+        faq_pack_path=path_of("faq_pack"),
+        thresholds=thresholds,
+        group_policy=str(raw.get("group_policy", "mention")),
+    )
+
+
+def load_municipalities(path: Path, env: Mapping[str, str],
+                        production: bool) -> tuple[dict[str, MunicipalityConfig], str]:
+    """Parse the municipality YAML; return ``({slug: config}, default_slug)``."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"MACHIMADO_CONFIG points to {path}, which does not exist.") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping) or not isinstance(data.get("municipalities"), list) \
+            or not data["municipalities"]:
+        raise ConfigError(f"{path}: expected a mapping with a non-empty 'municipalities' list.")
+    result: dict[str, MunicipalityConfig] = {}
+    for i, raw in enumerate(data["municipalities"]):
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path}: municipalities[{i}] must be a mapping.")
+        config = _parse_one(raw, path.parent, env, production, f"{path}: municipalities[{i}]")
+        if config.slug in result:
+            raise ConfigError(f"{path}: duplicate municipality slug {config.slug!r}.")
+        result[config.slug] = config
+    default_slug = str(data.get("default") or next(iter(result)))
+    if default_slug not in result:
+        raise ConfigError(f"{path}: default {default_slug!r} is not one of the municipalities.")
+    return result, default_slug

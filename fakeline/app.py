@@ -1,0 +1,195 @@
+"""A local stand-in for LINE's Messaging API (the only stand-in the project allows).
+
+It behaves like LINE where the bot can tell: bearer-token check (401), request validation with
+LINE-shaped error bodies (400), single-use reply tokens valid for one minute, ``X-Line-Retry-Key``
+only on push/multicast/narrowcast/broadcast with 409 on a repeated key, and a per-recipient
+delivery record so tests can prove a notice reached every resident exactly once.
+Everything is recorded in memory and readable under ``/_fake/``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from fakeline.validate import validate_messages, validate_recipients
+
+REPLY_TOKEN_TTL_S = 60.0
+RETRY_KEY_TTL_S = 24 * 3600.0
+RETRY_KEY_ENDPOINTS = {"push", "multicast", "narrowcast", "broadcast"}
+
+
+@dataclass
+class FakeLineState:
+    tokens: set[str]
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    reply_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    used_reply_tokens: set[str] = field(default_factory=set)
+    retry_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    followers: list[str] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def reset(self) -> None:
+        with self.lock:
+            for items in (self.calls, self.deliveries, self.followers):
+                items.clear()
+            for mapping in (self.reply_tokens, self.retry_keys, self.profiles):
+                mapping.clear()
+            self.used_reply_tokens.clear()
+
+    def issue_reply_token(self, user_id: str | None) -> str:
+        token = uuid.uuid4().hex
+        with self.lock:
+            self.reply_tokens[token] = {"issued": time.monotonic(), "user_id": user_id}
+        return token
+
+    def calls_to(self, endpoint: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c for c in self.calls if c["endpoint"] == endpoint]
+
+
+def line_error(status: int, message: str, details: Iterable[dict[str, str]] = (),
+               headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"message": message}
+    details = list(details)
+    if details:
+        body["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = None) -> Flask:
+    app = Flask("fakeline")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    state = state or FakeLineState(tokens=set(tokens))
+    app.extensions["fakeline"] = state
+
+    def authorized() -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and header[7:] in state.tokens
+
+    def record(endpoint: str, body: Any, status: int, recipients: list[str] | None = None) -> str:
+        request_id = uuid.uuid4().hex
+        with state.lock:
+            state.calls.append({"endpoint": endpoint, "body": body, "status": status, "at": time.time(),
+                                "retry_key": request.headers.get("X-Line-Retry-Key"), "request_id": request_id,
+                                "token": request.headers.get("Authorization", "")[7:]})
+            if status == 200 and recipients is not None:
+                for user_id in recipients:
+                    state.deliveries.append({"endpoint": endpoint, "to": user_id, "messages": body["messages"],
+                                             "request_id": request_id})
+        return request_id
+
+    def send(endpoint: str) -> Response:
+        if not authorized():
+            return line_error(401, "Authentication failed. Confirm that the access token in the authorization "
+                                   "header is valid.")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return line_error(400, "The request body has 1 error(s)",
+                              [{"message": "must be a JSON object", "property": "body"}])
+        retry_key = request.headers.get("X-Line-Retry-Key")
+        if retry_key is not None:
+            if endpoint not in RETRY_KEY_ENDPOINTS:
+                return line_error(400, "X-Line-Retry-Key is not supported for this endpoint")
+            try:
+                uuid.UUID(retry_key)
+            except ValueError:
+                return line_error(400, "The retry key must be a UUID")
+        details = validate_recipients(body, endpoint) + validate_messages(body)
+        if endpoint == "reply" and not isinstance(body.get("replyToken"), str):
+            details.insert(0, {"message": "must be specified", "property": "replyToken"})
+        if details:
+            record(endpoint, body, 400)
+            return line_error(400, f"The request body has {len(details)} error(s)", details)
+        with state.lock:
+            if retry_key is not None:
+                seen = state.retry_keys.get(retry_key)
+                if seen and time.monotonic() - seen[0] < RETRY_KEY_TTL_S:
+                    record(endpoint, body, 409)
+                    return line_error(409, "The retry key is already accepted",
+                                      headers={"x-line-accepted-request-id": seen[1]})
+            recipients = _recipients(state, endpoint, body)
+            if isinstance(recipients, Response):
+                record(endpoint, body, 400)
+                return recipients
+            request_id = record(endpoint, body, 200, recipients)
+            if retry_key is not None:
+                state.retry_keys[retry_key] = (time.monotonic(), request_id)
+        response = jsonify({"sentMessages": [{"id": uuid.uuid4().hex[:18], "quoteToken": uuid.uuid4().hex}
+                                             for _ in body["messages"]]} if endpoint in ("reply", "push") else {})
+        response.headers["x-line-request-id"] = request_id
+        return response
+
+    for endpoint in ("reply", "push", "multicast", "broadcast", "narrowcast"):
+        app.add_url_rule(f"/v2/bot/message/{endpoint}", endpoint, lambda e=endpoint: send(e), methods=["POST"])
+
+    @app.get("/v2/bot/profile/<user_id>")
+    def profile(user_id: str) -> Response:
+        if not authorized():
+            return line_error(401, "Authentication failed. Confirm that the access token in the authorization "
+                                   "header is valid.")
+        data = state.profiles.get(user_id)
+        if data is None:
+            return line_error(404, "Not found")
+        return jsonify(data)
+
+    @app.get("/v2/bot/message/quota")
+    def quota() -> Response:
+        return jsonify({"type": "none"}) if authorized() else line_error(401, "Authentication failed.")
+
+    @app.get("/_fake/calls")
+    def calls() -> Response:
+        endpoint = request.args.get("endpoint")
+        with state.lock:
+            items = [c for c in state.calls if endpoint is None or c["endpoint"] == endpoint]
+        return jsonify(items)
+
+    @app.get("/_fake/deliveries")
+    def deliveries() -> Response:
+        with state.lock:
+            return jsonify(list(state.deliveries))
+
+    @app.post("/_fake/reset")
+    def reset() -> Response:
+        state.reset()
+        return jsonify({"ok": True})
+
+    return app
+
+
+def _recipients(state: FakeLineState, endpoint: str, body: dict[str, Any]) -> list[str] | Response:
+    """Who receives this request; validates reply tokens (single use, one minute)."""
+    if endpoint == "reply":
+        token = body["replyToken"]
+        issued = state.reply_tokens.get(token)
+        expired = issued is not None and time.monotonic() - issued["issued"] > REPLY_TOKEN_TTL_S
+        if token in state.used_reply_tokens or expired:
+            return line_error(400, "Invalid reply token")
+        state.used_reply_tokens.add(token)
+        return [issued["user_id"]] if issued and issued["user_id"] else []
+    if endpoint == "push":
+        return [body["to"]]
+    if endpoint == "multicast":
+        return list(dict.fromkeys(body["to"]))
+    return list(state.followers)
+
+
+def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
+    """Run a WSGI app on a real socket in a daemon thread; returns (server, base URL)."""
+    server = make_server(host, port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{app.name}", daemon=True)
+    thread.start()
+    return server, f"http://{host}:{server.server_port}"

@@ -1,0 +1,128 @@
+"""In-memory inverted index over a knowledge base: narrows candidates, then scores them.
+
+Each entry is indexed in four fields, each a BM25 index with precomputed per-posting weights:
+
+- ``q``: every phrasing (the question and its alternatives) as its own unit; an entry scores the
+  best of its phrasings, so adding phrasings never dilutes the others;
+- ``r``: character bigrams of each phrasing's katakana reading (kana/kanji variants, typos);
+- ``k``: keywords and category;
+- ``a``: the answer text (residents often ask with words that only the answer uses).
+
+Field scores are divided by the query's own weight in that field (the sum of its terms' IDF), which
+makes them comparable across queries: ~1.0 means "every query term found", the basis of the
+confidence the policy uses. Only postings of the query's terms are touched (numpy scatter-add), so
+the cost follows the query, not the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from faq.normalize import Analysis, char_ngrams
+
+K1 = 1.2
+B = 0.75
+
+
+class FieldIndex:
+    """BM25 postings for one field; units map to entries through ``unit_entry``."""
+
+    def __init__(self, units: Sequence[Sequence[str]], unit_entry: Sequence[int], n_entries: int):
+        self.n_units = len(units)
+        self.n_entries = n_entries
+        self.unit_entry = np.asarray(unit_entry, dtype=np.int32)
+        lengths = np.array([len(u) for u in units], dtype=np.float32)
+        avgdl = float(lengths.mean()) if self.n_units and lengths.mean() > 0 else 1.0
+        df: Counter[str] = Counter()
+        for unit in units:
+            df.update(set(unit))
+        n = max(self.n_units, 1)
+        self.idf = {t: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        ids: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for uid, unit in enumerate(units):
+            norm = K1 * (1 - B + B * lengths[uid] / avgdl)
+            for term, tf in Counter(unit).items():
+                ids.setdefault(term, []).append(uid)
+                weights.setdefault(term, []).append(self.idf[term] * tf * (K1 + 1) / (tf + norm))
+        self.postings = {t: (np.asarray(ids[t], dtype=np.int32), np.asarray(weights[t], dtype=np.float32))
+                         for t in ids}
+
+    def query_weight(self, terms: Sequence[str]) -> float:
+        """Upper bound of a query's score here: unknown terms count at maximum IDF."""
+        return sum(self.idf.get(t, self.max_idf) for t in set(terms)) or 1.0
+
+    def score(self, terms: Sequence[str]) -> np.ndarray:
+        """Per-entry score (best unit per entry), normalized by the query weight."""
+        unit_scores = np.zeros(self.n_units, dtype=np.float32)
+        touched = []
+        for term in set(terms):
+            posting = self.postings.get(term)
+            if posting is not None:
+                unit_scores[posting[0]] += posting[1]
+                touched.append(posting[0])
+        entry_scores = np.zeros(self.n_entries, dtype=np.float32)
+        if touched:
+            units = np.unique(np.concatenate(touched))
+            np.maximum.at(entry_scores, self.unit_entry[units], unit_scores[units])
+        return entry_scores / np.float32(self.query_weight(terms) * (K1 + 1) / 1.6)
+
+
+@dataclass(frozen=True)
+class IndexedEntry:
+    entry_id: int
+    key: str
+    question: str
+    category: str
+    phrasings: tuple[Analysis, ...]
+    keywords: tuple[str, ...]
+    answer_words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: IndexedEntry
+    score: float
+    fields: dict[str, float]
+
+
+FIELD_WEIGHTS = {"q": 0.50, "r": 0.20, "k": 0.15, "a": 0.15}
+
+
+class FaqIndex:
+    def __init__(self, entries: Sequence[IndexedEntry], weights: dict[str, float] | None = None):
+        self.entries = list(entries)
+        self.weights = dict(FIELD_WEIGHTS if weights is None else weights)
+        n = len(self.entries)
+        q_units, r_units, owners = [], [], []
+        for i, e in enumerate(self.entries):
+            for p in e.phrasings:
+                q_units.append(p.words)
+                r_units.append(char_ngrams(p.reading))
+                owners.append(i)
+        self.fields = {
+            "q": FieldIndex(q_units, owners, n),
+            "r": FieldIndex(r_units, owners, n),
+            "k": FieldIndex([e.keywords for e in self.entries], range(n), n),
+            "a": FieldIndex([e.answer_words for e in self.entries], range(n), n),
+        }
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def search(self, query: Analysis, limit: int = 10) -> list[Scored]:
+        if not self.entries or query.is_empty():
+            return []
+        terms = {"q": query.words, "r": char_ngrams(query.reading), "k": query.words, "a": query.words}
+        per_field = {name: self.fields[name].score(terms[name]) if terms[name] else
+                     np.zeros(len(self.entries), dtype=np.float32) for name in self.fields}
+        total = sum(self.weights[name] * per_field[name] for name in per_field)
+        top = np.argsort(-total, kind="stable")[:limit]
+        return [Scored(self.entries[i], float(total[i]), {f: float(per_field[f][i]) for f in per_field})
+                for i in top if total[i] > 0]

@@ -1,0 +1,93 @@
+"""Build and cache one matcher per municipality, rebuilt when its knowledge base changes.
+
+The cache key is a cheap aggregate over the municipality's entries (count, highest id, sum of
+revisions, latest update). Every lookup re-reads it — one indexed query — so an edit saved by any
+process (CLI, console, another gunicorn worker) reaches every process's next question.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.tenancy import MunicipalityConfig
+from faq.index import FaqIndex, IndexedEntry
+from faq.matcher import Matcher
+from faq.models import FaqEntry
+from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
+
+
+def kb_version(session: Session, municipality_id: int) -> tuple[object, ...]:
+    row = session.execute(
+        select(func.count(FaqEntry.id), func.max(FaqEntry.id), func.sum(FaqEntry.revision),
+               func.max(FaqEntry.updated_at))
+        .where(FaqEntry.municipality_id == municipality_id)
+    ).one()
+    return tuple(str(v) for v in row)
+
+
+def _synonym_files(config: MunicipalityConfig) -> list[Path]:
+    return [DEFAULT_SYNONYMS_PATH] + ([config.synonyms_path] if config.synonyms_path else [])
+
+
+def build_normalizer(config: MunicipalityConfig) -> Normalizer:
+    groups: list[list[str]] = []
+    for path in _synonym_files(config):
+        groups.extend(load_synonym_groups(path))
+    return Normalizer(groups)
+
+
+def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
+    phrasings = tuple(normalizer.analyze(p) for p in [entry.question, *(entry.alt_questions or [])] if p.strip())
+    keywords = tuple(w for k in [*(entry.keywords or []), entry.category] for w in normalizer.analyze(k).words)
+    return IndexedEntry(entry_id=entry.id, key=entry.key, question=entry.question, category=entry.category,
+                        phrasings=phrasings, keywords=keywords,
+                        answer_words=normalizer.analyze(entry.answer).words)
+
+
+def build_matcher(session: Session, municipality_id: int, config: MunicipalityConfig,
+                  normalizer: Normalizer | None = None) -> Matcher:
+    normalizer = normalizer or build_normalizer(config)
+    entries = session.scalars(
+        select(FaqEntry).where(FaqEntry.municipality_id == municipality_id, FaqEntry.active.is_(True))
+        .order_by(FaqEntry.id)
+    ).all()
+    return Matcher(normalizer, FaqIndex([index_entry(normalizer, e) for e in entries]), config.thresholds)
+
+
+@dataclass
+class _Cached:
+    version: tuple[object, ...]
+    synonyms_mtime: tuple[float, ...]
+    matcher: Matcher
+
+
+class MatcherCache:
+    """Per-process cache of matchers, safe to share between request threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cached: dict[int, _Cached] = {}
+        self._normalizers: dict[tuple[str, tuple[float, ...]], Normalizer] = {}
+
+    def get(self, session: Session, municipality_id: int, config: MunicipalityConfig) -> Matcher:
+        version = kb_version(session, municipality_id)
+        mtimes = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in _synonym_files(config))
+        cached = self._cached.get(municipality_id)
+        if cached and cached.version == version and cached.synonyms_mtime == mtimes:
+            return cached.matcher
+        with self._lock:
+            cached = self._cached.get(municipality_id)
+            if cached and cached.version == version and cached.synonyms_mtime == mtimes:
+                return cached.matcher
+            normalizer = self._normalizers.get((config.slug, mtimes))
+            if normalizer is None:
+                normalizer = build_normalizer(config)
+                self._normalizers[(config.slug, mtimes)] = normalizer
+            matcher = build_matcher(session, municipality_id, config, normalizer)
+            self._cached[municipality_id] = _Cached(version, mtimes, matcher)
+            return matcher

@@ -1,0 +1,216 @@
+"""Knowledge-base packs: a documented YAML format, imported as one transaction, exported back.
+
+Format (see docs/faq-packs.md)::
+
+    pack: sample-city          # a name for humans
+    entries:
+      - id: gomi-sodai         # stable id: re-imports update this entry, never duplicate it
+        category: ごみ・リサイクル
+        question: 粗大ごみの出し方を知りたい
+        alt_questions: [大きな家具を捨てたい]
+        keywords: [粗大ごみ, 家具]
+        answer: |
+          …{kankyo_phone}…     # {placeholders} are filled from the municipality config when shown
+        links: [{label: 申込みページ, url: "{e_apply_url}"}]
+        department: 環境課
+        contact: "{kankyo_phone}"
+        active: true
+
+Validation happens before anything is written; every problem names the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from faq.models import FaqEntry, FaqRevision
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
+URL_RE = re.compile(r"^(https?://\S+|tel:[0-9+\-]+|\{[a-z_][a-z0-9_]*\}\S*)$")
+ENTRY_KEYS = {"id", "question", "alt_questions", "answer", "category", "keywords", "links", "department",
+              "contact", "active"}
+LINE_KEY = "__line__"
+MAX_ANSWER = 4500  # LINE text messages hold 5,000 characters; leave room for the contact line
+MAX_LINK_LABEL = 20  # LINE action labels
+
+
+class PackError(ValueError):
+    """The pack cannot be imported; ``str()`` names file and line of every problem."""
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping[LINE_KEY] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _str_list(value: Any, where: str, name: str, errors: list[str]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        errors.append(f"{where}: '{name}' must be a list of strings")
+        return []
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: each entry must be a mapping with id, question and answer")
+        return None
+    unknown = sorted(set(raw) - ENTRY_KEYS - {LINE_KEY})
+    if unknown:
+        errors.append(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(ENTRY_KEYS))})")
+    entry: dict[str, Any] = {"id": str(raw.get("id", "")).strip()}
+    if not ID_RE.match(entry["id"]):
+        errors.append(f"{where}: 'id' is required: letters, digits, '-', '_' or '.', at most 80 characters")
+    for name in ("question", "answer"):
+        value = raw.get(name)
+        if not isinstance(value, str) or not value.strip():
+            errors.append(f"{where}: '{name}' is required and must be text")
+        entry[name] = value.strip() if isinstance(value, str) else ""
+    if len(entry["answer"]) > MAX_ANSWER:
+        errors.append(f"{where}: 'answer' is {len(entry['answer'])} characters; the limit is {MAX_ANSWER}")
+    for name in ("category", "department", "contact"):
+        value = raw.get(name, "")
+        if not isinstance(value, str | int | float):
+            errors.append(f"{where}: '{name}' must be text")
+            value = ""
+        entry[name] = str(value).strip()
+    entry["alt_questions"] = _str_list(raw.get("alt_questions"), where, "alt_questions", errors)
+    entry["keywords"] = _str_list(raw.get("keywords"), where, "keywords", errors)
+    active = raw.get("active", True)
+    if not isinstance(active, bool):
+        errors.append(f"{where}: 'active' must be true or false")
+    entry["active"] = bool(active)
+    links = raw.get("links") or []
+    entry["links"] = []
+    if not isinstance(links, list):
+        errors.append(f"{where}: 'links' must be a list of {{label, url}}")
+        links = []
+    for link in links:
+        lw = f"{where.rsplit(':', 1)[0]}:{link.get(LINE_KEY, '?')}" if isinstance(link, dict) else where
+        if not isinstance(link, dict) or not isinstance(link.get("label"), str) or not isinstance(link.get("url"), str):
+            errors.append(f"{lw}: each link needs a text 'label' and 'url'")
+            continue
+        label, url = link["label"].strip(), link["url"].strip()
+        if not label or len(label) > MAX_LINK_LABEL:
+            errors.append(f"{lw}: link label must be 1–{MAX_LINK_LABEL} characters (LINE's limit)")
+        if not URL_RE.match(url):
+            errors.append(f"{lw}: link url {url!r} must start with https://, http://, tel: or a {{placeholder}}")
+        entry["links"].append({"label": label, "url": url})
+    return entry
+
+
+def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
+    """Parse and validate a pack; raise :class:`PackError` listing every problem with its line."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise PackError(f"{filename}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        raise PackError(f"{filename}:1: a pack is a mapping with an 'entries:' list")
+    errors: list[str] = []
+    entries: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for raw in data["entries"]:
+        line = raw.get(LINE_KEY, "?") if isinstance(raw, dict) else "?"
+        where = f"{filename}:{line}"
+        entry = _validate_entry(raw, where, errors)
+        if entry is None:
+            continue
+        if entry["id"] in seen:
+            errors.append(f"{where}: duplicate id {entry['id']!r} (first at line {seen[entry['id']]})")
+        seen[entry["id"]] = line if isinstance(line, int) else 0
+        entries.append(entry)
+    if errors:
+        raise PackError("\n".join(errors))
+    return entries
+
+
+def load_pack_file(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PackError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise PackError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_pack(text, str(path))
+
+
+CONTENT_FIELDS = ("question", "alt_questions", "answer", "category", "keywords", "links", "department",
+                  "contact", "active")
+
+
+def save_entry(session: Session, municipality_id: int, data: dict[str, Any], author: str,
+               existing: FaqEntry | None = None) -> str:
+    """Create or update one entry, keeping a revision; returns created / updated / unchanged."""
+    if existing is None:
+        entry = FaqEntry(municipality_id=municipality_id, key=data["id"], revision=1,
+                         **{f: data[f] for f in CONTENT_FIELDS})
+        session.add(entry)
+        session.flush()
+        session.add(FaqRevision(entry_id=entry.id, revision=1, content=entry.snapshot(), author=author))
+        return "created"
+    if all(getattr(existing, f) == data[f] for f in CONTENT_FIELDS):
+        return "unchanged"
+    for f in CONTENT_FIELDS:
+        setattr(existing, f, data[f])
+    existing.revision += 1
+    session.flush()
+    session.add(FaqRevision(entry_id=existing.id, revision=existing.revision, content=existing.snapshot(),
+                            author=author))
+    return "updated"
+
+
+def import_entries(session: Session, municipality_id: int, entries: Iterable[dict[str, Any]],
+                   author: str = "import") -> ImportReport:
+    """Upsert validated entries by stable id. The caller's transaction makes it all-or-nothing."""
+    entries = list(entries)
+    existing = {e.key: e for e in session.scalars(
+        select(FaqEntry).where(FaqEntry.municipality_id == municipality_id,
+                               FaqEntry.key.in_([e["id"] for e in entries])))}
+    report = ImportReport()
+    for data in entries:
+        result = save_entry(session, municipality_id, data, author, existing.get(data["id"]))
+        setattr(report, result, getattr(report, result) + 1)
+        report.keys.append(data["id"])
+    return report
+
+
+def export_pack(session: Session, municipality_id: int, name: str) -> str:
+    entries = session.scalars(select(FaqEntry).where(FaqEntry.municipality_id == municipality_id)
+                              .order_by(FaqEntry.category, FaqEntry.key)).all()
+    doc = {"pack": name, "entries": [_compact(e.snapshot()) for e in entries]}
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _compact(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snapshot.items() if v not in ("", [], None) or k in ("question", "answer")}

@@ -1,0 +1,51 @@
+"""Answering a question and recording it: the one code path shared by webhook, CLI and eval."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from faq.matcher import MatchResult, Matcher
+from faq.models import FaqEntry, Feedback, QuestionLog
+
+MAX_LOGGED_CHARS = 5000  # LINE's own text limit; nothing longer can arrive legitimately
+
+
+def ask(session: Session, matcher: Matcher, municipality_id: int, text: str, *,
+        follower_id: int | None = None, channel: str = "line", record: bool = True
+        ) -> tuple[MatchResult, QuestionLog | None]:
+    """Match ``text`` and (unless ``record`` is false) log the question with its candidates."""
+    result = matcher.match(text)
+    if not record:
+        return result, None
+    log = QuestionLog(
+        municipality_id=municipality_id, follower_id=follower_id, channel=channel,
+        text=text[:MAX_LOGGED_CHARS], normalized=result.analysis.normalized[:2000],
+        candidates=[c.as_dict() for c in result.candidates[:5]], outcome=result.outcome,
+        top_entry_id=result.top.entry_id if result.top else None, confidence=result.confidence,
+    )
+    session.add(log)
+    session.flush()
+    return result, log
+
+
+def get_entry(session: Session, municipality_id: int, entry_id: int) -> FaqEntry | None:
+    """An active entry of this municipality only — ids from postbacks are untrusted input."""
+    return session.scalar(select(FaqEntry).where(FaqEntry.id == entry_id, FaqEntry.active.is_(True),
+                                                 FaqEntry.municipality_id == municipality_id))
+
+
+def get_question(session: Session, municipality_id: int, log_id: int) -> QuestionLog | None:
+    return session.scalar(select(QuestionLog).where(QuestionLog.id == log_id,
+                                                    QuestionLog.municipality_id == municipality_id))
+
+
+def record_feedback(session: Session, municipality_id: int, log_id: int | None, entry_id: int | None,
+                    helpful: bool) -> Feedback:
+    log = get_question(session, municipality_id, log_id) if log_id else None
+    entry = get_entry(session, municipality_id, entry_id) if entry_id else None
+    feedback = Feedback(municipality_id=municipality_id, question_log_id=log.id if log else None,
+                        entry_id=entry.id if entry else None, helpful=helpful)
+    session.add(feedback)
+    session.flush()
+    return feedback
