@@ -36,11 +36,13 @@ class FakeLineState:
     retry_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     followers: list[str] = field(default_factory=list)
+    # Fault injection: each entry is consumed by the next matching call ("*" matches any endpoint).
+    faults: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def reset(self) -> None:
         with self.lock:
-            for items in (self.calls, self.deliveries, self.followers):
+            for items in (self.calls, self.deliveries, self.followers, self.faults):
                 items.clear()
             for mapping in (self.reply_tokens, self.retry_keys, self.profiles):
                 mapping.clear()
@@ -51,6 +53,14 @@ class FakeLineState:
         with self.lock:
             self.reply_tokens[token] = {"issued": time.monotonic(), "user_id": user_id}
         return token
+
+    def take_fault(self, endpoint: str) -> int | None:
+        with self.lock:
+            for i, (target, status) in enumerate(self.faults):
+                if target in ("*", endpoint):
+                    del self.faults[i]
+                    return status
+        return None
 
     def calls_to(self, endpoint: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -97,6 +107,10 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
             return line_error(401, "Authentication failed. Confirm that the access token in the authorization "
                                    "header is valid.")
         body = request.get_json(silent=True)
+        fault = state.take_fault(endpoint)
+        if fault is not None:
+            record(endpoint, body, fault)
+            return line_error(fault, "Internal server error" if fault >= 500 else "Injected fault")
         if not isinstance(body, dict):
             return line_error(400, "The request body has 1 error(s)",
                               [{"message": "must be a JSON object", "property": "body"}])

@@ -100,7 +100,7 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     """SudachiPy tokenizers are not thread-safe; keep one per thread (they are cheap)."""
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
-        tok = Dictionary(dict="core").create()
+        tok = Dictionary(dict="core").tokenizer()
         _local.tokenizer = tok
     return tok
 

@@ -1,0 +1,211 @@
+"""The LINE webhook end to end: signatures, fixtures from LINE's SDK, dedupe, replies via the fake API."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.handlers import HANDLERS
+from core.models import Follower, ProcessedEvent
+from faq.models import QuestionLog
+from tests.conftest import FIXTURES, body_of, event_of, post_webhook, reply_texts, text_event
+
+FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
+
+
+def count(app, model) -> int:  # type: ignore[no-untyped-def]
+    with app.extensions["machimado"].sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_fixture_corpus_is_present() -> None:
+    assert len(FIXTURE_FILES) == 3
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_every_sdk_fixture_signed_is_accepted_and_reaches_handlers(app, client, fake_line, path, caplog) -> None:
+    raw = path.read_bytes()
+    events = json.loads(raw)["events"]
+    with caplog.at_level(logging.INFO, logger="bot.handlers"):
+        response = post_webhook(client, raw)
+    assert response.status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    handled = Counter(r.args[0] for r in caplog.records if r.msg.startswith("event handled"))
+    duplicates = sum(1 for r in caplog.records if r.msg.startswith("duplicate event"))
+    known = Counter(e["type"] for e in events if e["type"] in HANDLERS)
+    # The corpus redelivers its first text event (isRedelivery=true, same id and content): acted on once.
+    assert duplicates == 1
+    known["message"] -= 1
+    assert handled == known
+    # Unknown types ("undefined") are ignored, not errors.
+    assert count(app, ProcessedEvent) == len(events) - duplicates
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", "wrong"])
+def test_unsigned_or_forged_fixture_is_rejected_and_nothing_stored(app, client, fake_line, path, signature) -> None:
+    response = post_webhook(client, path.read_bytes(), signature=signature)
+    assert response.status_code == 400
+    assert count(app, ProcessedEvent) == 0
+    assert count(app, Follower) == 0
+    assert count(app, QuestionLog) == 0
+    assert fake_line.calls == []
+
+
+def test_signature_of_another_secret_is_rejected(app, client, fake_line) -> None:
+    response = post_webhook(client, body_of(text_event("ごみの日")), secret="someone-elses-secret")
+    assert response.status_code == 400
+    assert count(app, QuestionLog) == 0
+
+
+def test_verify_button_empty_events(client, fake_line) -> None:
+    assert post_webhook(client, {"destination": "U0", "events": []}).status_code == 200
+    assert fake_line.calls == []
+
+
+def test_body_over_limit_is_413(client) -> None:
+    huge = b'{"events": [], "pad": "' + b"x" * 1_100_000 + b'"}'
+    assert post_webhook(client, huge).status_code == 413
+
+
+def test_signed_but_not_json_is_400_not_500(client) -> None:
+    assert post_webhook(client, b"not json at all").status_code == 400
+    assert post_webhook(client, b'{"events": "nope"}').status_code == 400
+
+
+def test_events_missing_optional_fields_still_reach_handlers(app, client, fake_line) -> None:
+    """Bodies the SDK's WebhookParser rejects (no mode/webhookEventId/deliveryContext) are handled."""
+    legacy = {"type": "message", "replyToken": "legacy-1", "timestamp": 1,
+              "source": {"type": "user", "userId": "U" + "b" * 32},
+              "message": {"id": "1", "type": "text", "text": "児童手当の申請方法"}}
+    broken = {"type": 42}
+    response = post_webhook(client, body_of(legacy, broken))
+    assert response.status_code == 200
+    assert count(app, QuestionLog) == 1
+    assert any("児童手当" in t for t in reply_texts(fake_line))
+
+
+def test_question_is_answered_through_the_fake_line_api(app, client, fake_line) -> None:
+    response = post_webhook(client, body_of(text_event("児童手当の申請方法を教えて")))
+    assert response.status_code == 200
+    replies = fake_line.calls_to("reply")
+    assert len(replies) == 1 and replies[0]["status"] == 200
+    texts = [m.get("text", "") for m in replies[0]["body"]["messages"]]
+    assert "高校生年代" in texts[0]  # the 児童手当 entry's answer
+    assert texts[-1] == "役に立ちましたか？"
+    flex = [m for m in replies[0]["body"]["messages"] if m["type"] == "flex"]
+    assert flex and flex[0]["contents"]["footer"]["contents"][0]["action"]["uri"] == "https://myna.go.jp"
+    with app.extensions["machimado"].sessions() as session:
+        log = session.scalars(select(QuestionLog)).one()
+        assert log.outcome == "answer" and log.candidates[0]["question"] == "児童手当の申請方法"
+
+
+def test_redelivered_event_gets_one_reply(app, client, fake_line) -> None:
+    event = text_event("ごみの収集日を知りたい")
+    assert post_webhook(client, body_of(event)).status_code == 200
+    again = dict(event, deliveryContext={"isRedelivery": True})
+    assert post_webhook(client, body_of(again)).status_code == 200
+    assert len(fake_line.calls_to("reply")) == 1
+    assert count(app, QuestionLog) == 1
+
+
+@pytest.mark.parametrize("text", ["あ" * 5000, "😀😀🎉", "   \n\t ", "！？！？"])
+def test_odd_messages_get_a_sensible_reply(app, client, fake_line, text) -> None:
+    assert post_webhook(client, body_of(text_event(text))).status_code == 200
+    replies = fake_line.calls_to("reply")
+    assert len(replies) == 1 and replies[0]["status"] == 200
+    body = replies[0]["body"]["messages"][0]["text"]
+    assert "文章で" in body or "お問い合わせ" in body or "もしかして" in body
+
+
+def test_line_api_5xx_does_not_break_webhook_and_question_is_recorded(app, client, fake_line) -> None:
+    fake_line.faults.append(("reply", 500))
+    assert post_webhook(client, body_of(text_event("粗大ごみの出し方"))).status_code == 200
+    assert count(app, QuestionLog) == 1
+    assert fake_line.calls_to("reply")[0]["status"] == 500
+
+
+def test_line_api_unreachable_does_not_break_webhook(env, fake_line, monkeypatch) -> None:
+    from tests.conftest import build_app
+
+    monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:9")  # discard port: connection refused
+    app = build_app()
+    try:
+        response = post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
+        assert response.status_code == 200
+        assert count(app, QuestionLog) == 1
+    finally:
+        app.extensions["machimado"].close()
+
+
+def test_invalid_reply_token_is_logged_not_raised(app, client, fake_line) -> None:
+    first = text_event("粗大ごみの出し方")
+    second = text_event("ごみの収集日", replyToken=first["replyToken"])
+    assert post_webhook(client, body_of(first, second)).status_code == 200
+    statuses = [c["status"] for c in fake_line.calls_to("reply")]
+    assert statuses == [200, 400]
+    assert count(app, QuestionLog) == 2
+
+
+def test_follow_welcomes_and_records_follower_unfollow_marks(app, client, fake_line) -> None:
+    user = "U" + "c" * 32
+    assert post_webhook(client, body_of(event_of("follow", user, follow={"isUnblocked": False}))).status_code == 200
+    message = fake_line.calls_to("reply")[0]["body"]["messages"][0]
+    assert "友だち追加ありがとうございます" in message["text"]
+    assert len(message["quickReply"]["items"]) >= 6
+    post_webhook(client, body_of(event_of("unfollow", user)))
+    with app.extensions["machimado"].sessions() as session:
+        assert session.scalars(select(Follower.status)).one() == "blocked"
+    post_webhook(client, body_of(event_of("follow", user, follow={"isUnblocked": True})))
+    with app.extensions["machimado"].sessions() as session:
+        assert session.scalars(select(Follower.status)).one() == "following"
+
+
+def test_sticker_and_image_get_a_hint(client, fake_line) -> None:
+    sticker = event_of("message", message={"id": "9", "type": "sticker", "packageId": "1", "stickerId": "1"})
+    assert post_webhook(client, body_of(sticker)).status_code == 200
+    assert "スタンプにはお答えできません" in reply_texts(fake_line)[0]
+
+
+def test_group_messages_answered_only_when_mentioned(app, client, fake_line) -> None:
+    group = {"type": "group", "groupId": "C" + "1" * 32, "userId": "U" + "d" * 32}
+    plain = text_event("粗大ごみの出し方", source=group)
+    mentioned = text_event("粗大ごみの出し方", source=group)
+    mentioned["message"]["mention"] = {"mentionees": [{"index": 0, "length": 4, "type": "user", "isSelf": True}]}
+    post_webhook(client, body_of(plain, mentioned))
+    assert len(fake_line.calls_to("reply")) == 1
+    assert count(app, Follower) == 0  # group members are not followers
+
+
+def test_suggestion_postback_shows_answer_and_feedback_is_stored(app, client, fake_line) -> None:
+    from faq.models import FaqEntry, Feedback
+
+    with app.extensions["machimado"].sessions() as session:
+        entry = session.scalars(select(FaqEntry).where(FaqEntry.key == "gomi-sodai")).one()
+    post_webhook(client, body_of(event_of("postback", postback={"data": f"action=answer&entry={entry.id}"})))
+    assert "粗大ごみ" in reply_texts(fake_line)[0]
+    post_webhook(client, body_of(event_of("postback", postback={"data": f"action=feedback&v=1&entry={entry.id}"})))
+    with app.extensions["machimado"].sessions() as session:
+        feedback = session.scalars(select(Feedback)).one()
+        assert feedback.helpful and feedback.entry_id == entry.id
+
+
+def test_unsend_forgets_the_question_text(app, client, fake_line) -> None:
+    event = text_event("国民健康保険に入りたい")
+    post_webhook(client, body_of(event))
+    unsend = event_of("unsend", unsend={"messageId": event["message"]["id"]})
+    post_webhook(client, body_of(unsend))
+    with app.extensions["machimado"].sessions() as session:
+        log = session.scalars(select(QuestionLog)).one()
+        assert log.text == "" and log.outcome  # statistics kept, words gone
+
+
+def test_message_bodies_never_reach_the_logs(client, fake_line, caplog) -> None:
+    secret_words = "私の住所は秘密町1-2-3です"
+    with caplog.at_level(logging.DEBUG):
+        post_webhook(client, body_of(text_event(secret_words)))
+    assert all("秘密町" not in r.getMessage() for r in caplog.records)
