@@ -153,6 +153,15 @@ def faq_ask(question: str, slug: str | None, as_json: bool, limit: int) -> None:
             click.echo(f"\n{answer}")
 
 
+def _register_eval() -> None:
+    from bot.cli_eval import faq_eval
+
+    faq.add_command(faq_eval)
+
+
+_register_eval()
+
+
 @main.command()
 @click.option("--days", type=int, default=None, help="Keep this many days (default: MACHIMADO_RETENTION_DAYS).")
 def purge(days: int | None) -> None:

@@ -71,7 +71,7 @@ class FieldIndex:
         if touched:
             units = np.unique(np.concatenate(touched))
             np.maximum.at(entry_scores, self.unit_entry[units], unit_scores[units])
-        return entry_scores / np.float32(self.query_weight(terms) * (K1 + 1) / 1.6)
+        return np.minimum(entry_scores / np.float32(self.query_weight(terms)), np.float32(1.0))
 
 
 @dataclass(frozen=True)

@@ -79,16 +79,20 @@ class Matcher:
                          default=0.0) / 100.0
         return min(1.0, (1 - FUZZ_WEIGHT) * hit.score + FUZZ_WEIGHT * similarity)
 
-    def rank(self, text: str, limit: int = 10) -> tuple[Analysis, list[Candidate], dict[str, float]]:
+    def rank(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
+             ) -> tuple[Analysis, list[Candidate], dict[str, float]]:
         query = self.normalizer.analyze(text[:MAX_QUERY_CHARS])
-        hits = self.index.search(query, limit=max(limit, 20))
+        hits = self.index.search(query, limit=max(limit, 20) + len(exclude))
+        if exclude:
+            hits = [h for h in hits if h.entry.key not in exclude]
         scored = sorted(((self._rescore(query, h), h) for h in hits), key=lambda p: -p[0])[:limit]
         candidates = [Candidate(h.entry.entry_id, h.entry.key, h.entry.question, s) for s, h in scored]
         fields = scored[0][1].fields if scored else {}
         return query, candidates, fields
 
-    def match(self, text: str, limit: int = 10) -> MatchResult:
-        query, candidates, fields = self.rank(text, limit)
+    def match(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()) -> MatchResult:
+        """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base")."""
+        query, candidates, fields = self.rank(text, limit, exclude)
         outcome = "fallback" if query.is_empty() else decide(candidates, self.thresholds)
         confidence = candidates[0].score if candidates else 0.0
         return MatchResult(outcome, candidates, query, confidence, fields)

@@ -1,0 +1,81 @@
+"""`machimado faq eval`: answer quality on a benchmark or the paraphrase set, via the webhook's code path.
+
+The knowledge base is loaded into a fresh temporary SQLite database through the normal import path
+(`faq.packs.import_entries`), and every query goes through `faq.service.ask` like a LINE message.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import click
+
+from bot.runtime import Runtime
+from core import migrate
+from core.db import session_scope
+from core.settings import load_settings
+from core.tenants import sync_municipalities
+from faq import service
+from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
+from faq.packs import import_entries, load_pack_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PARAPHRASES = ROOT / "eval" / "demo_paraphrases.yaml"
+DEFAULT_PACK = ROOT / "faq" / "data" / "demo_pack.yaml"
+
+
+def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = False) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_INSTANCE_PATH": tmp,
+                                  "DATABASE_URL": f"sqlite:///{tmp}/eval.sqlite3"})
+        runtime = Runtime.from_settings(settings)
+        try:
+            migrate.upgrade(runtime.engine)
+            with session_scope(runtime.sessions) as session:
+                muni_id = sync_municipalities(session, settings)[settings.default_slug]
+                import_entries(session, muni_id, entries, author="eval")
+            config = settings.default_municipality
+            with session_scope(runtime.sessions) as session:
+                matcher = runtime.matchers.get(session, muni_id, config)
+                matcher.match("ウォームアップ")
+
+                def match(query: str, excluded: set[str]):  # type: ignore[no-untyped-def]
+                    if excluded:
+                        return matcher.match(query, exclude=frozenset(excluded))
+                    return service.ask(session, matcher, muni_id, query, channel="eval", record=False)[0]
+
+                metrics = evaluate_leave_out(cases, match) if leave_out else evaluate(cases, match)
+                metrics["entries"] = len(entries)
+                return metrics
+        finally:
+            runtime.close()
+
+
+@click.command("eval")
+@click.option("--corpus", type=click.Path(exists=True, path_type=Path), help="BEIR corpus.json")
+@click.option("--queries", type=click.Path(exists=True, path_type=Path), help="BEIR queries.json")
+@click.option("--qrels", type=click.Path(exists=True, path_type=Path), help="BEIR qrels.json")
+@click.option("--pack", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Knowledge-base pack (default: the demo pack) for --paraphrases.")
+@click.option("--paraphrases", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Paraphrase set YAML (default when no --corpus: eval/demo_paraphrases.yaml).")
+@click.option("--leave-out", is_flag=True, help="Remove each query's relevant docs first.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack: Path | None,
+             paraphrases: Path | None, leave_out: bool, as_json: bool) -> None:
+    """Measure answer quality (Hit@1, MRR@10, outcome mix, latency)."""
+    if corpus:
+        if not (queries and qrels):
+            raise click.UsageError("--corpus needs --queries and --qrels")
+        entries, cases = beir_entries(corpus), beir_cases(queries, qrels)
+    else:
+        entries = load_pack_file(pack or DEFAULT_PACK)
+        cases = load_paraphrases(paraphrases or DEFAULT_PARAPHRASES)
+    metrics = run_evaluation(entries, cases, leave_out)
+    if as_json:
+        click.echo(json.dumps(metrics, ensure_ascii=False))
+    else:
+        for key, value in metrics.items():
+            click.echo(f"{key:>22}: {value}")
