@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,8 @@ class FakeLineState:
     followers: list[str] = field(default_factory=list)
     # Fault injection: each entry is consumed by the next matching call ("*" matches any endpoint).
     faults: list[tuple[str, int]] = field(default_factory=list)
+    # Called for every message delivered to a user (the simulator's timeline listens here).
+    on_deliver: Callable[[str, dict[str, Any], str], None] | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def reset(self) -> None:
@@ -100,6 +102,9 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
                 for user_id in recipients:
                     state.deliveries.append({"endpoint": endpoint, "to": user_id, "messages": body["messages"],
                                              "request_id": request_id})
+                    if state.on_deliver is not None:
+                        for message in body["messages"]:
+                            state.on_deliver(user_id, message, endpoint)
         return request_id
 
     def send(endpoint: str) -> Response:

@@ -133,8 +133,10 @@ def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise PackError(f"{filename}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        started = f" (in the block starting at {filename}:{context.line + 1})" if context is not None else ""
+        raise PackError(f"{filename}{line}: not valid YAML: {getattr(exc, 'problem', exc)}{started}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise PackError(f"{filename}:1: a pack is a mapping with an 'entries:' list")
     errors: list[str] = []

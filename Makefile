@@ -1,0 +1,41 @@
+# machimado — developer entry points. `make demo` and `make test` each create .venv and install first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# PostgreSQL runs too when it is reachable (CI sets TEST_DATABASE_URL explicitly).
+PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo "$(PG_URL)")
+export TEST_DATABASE_URL
+
+.PHONY: install demo test lint chromium bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/machimado demo
+
+# Debian's chromium (never a downloaded browser) and a Japanese font for readable screenshots.
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=ja 2>/dev/null | grep -q .; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install chromium lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/faq_speed.py --json
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -1,0 +1,23 @@
+"""The whole local LINE platform: fake Messaging API + resident simulator + chat page, one WSGI app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask
+
+from fakeline.app import FakeLineState, create_fake_line_app
+from fakeline.simulator import Channel, Timeline, create_simulator_blueprint
+
+
+def create_platform(tokens: Iterable[str], webhook_url: str, channel_secret: str,
+                    bot_name: str = "") -> Flask:
+    tokens = set(tokens)
+    state = FakeLineState(tokens=tokens)
+    timeline = Timeline()
+    state.on_deliver = lambda user, message, endpoint: timeline.add(user, "out", message, kind=endpoint)
+    app = create_fake_line_app(tokens, state)
+    app.config["BOT_NAME"] = bot_name
+    app.extensions["simulator"] = timeline
+    app.register_blueprint(create_simulator_blueprint(state, Channel(webhook_url, channel_secret), timeline))
+    return app

@@ -1,0 +1,21 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Tunable through the environment: BIND, WEB_CONCURRENCY (worker processes), GUNICORN_THREADS.
+The webhook answers within LINE's timeout on a few threads per worker; each worker keeps its own
+FAQ index and rebuilds it when the knowledge base changes (see faq/kb.py).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Request lines only: never bodies (residents' messages are personal data).
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+errorlog = "-"

@@ -1,0 +1,57 @@
+"""The `machimado` console script: init, faq ask (--json), eval, purge."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.cli import main
+from faq.models import QuestionLog
+from tests.conftest import body_of, post_webhook, text_event
+
+
+def test_init_is_idempotent(app) -> None:
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0 and "database ready" in result.output
+    assert "knowledge base loaded" not in result.output  # already loaded by the fixture
+
+
+def test_faq_ask_json_shape(app) -> None:
+    result = CliRunner().invoke(main, ["faq", "ask", "マイナンバーカードの暗証番号を忘れた", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["outcome"] == "answer"
+    assert set(data["candidates"][0]) >= {"id", "question", "score"}
+    assert data["candidates"][0]["question"] == "マイナンバーカードの暗証番号を忘れた"
+    assert "暗証番号" in data["answer"]
+
+
+def test_faq_ask_fallback_and_not_recorded(app) -> None:
+    data = json.loads(CliRunner().invoke(main, ["faq", "ask", "競馬の予想をして", "--json"]).output)
+    assert data["outcome"] == "fallback" and data["answer"] is None
+    with app.extensions["machimado"].sessions() as session:
+        assert session.scalar(select(func.count(QuestionLog.id))) == 0
+
+
+def test_unknown_municipality_is_a_clear_error(app) -> None:
+    result = CliRunner().invoke(main, ["faq", "ask", "x", "-m", "atlantis"])
+    assert result.exit_code != 0 and "unknown municipality 'atlantis'" in result.output
+
+
+def test_purge_removes_old_questions_only(app, client, fake_line) -> None:
+    post_webhook(client, body_of(text_event("粗大ごみの出し方")))
+    assert "deleted 0" in CliRunner().invoke(main, ["purge", "--days", "30"]).output
+    assert "deleted 1" in CliRunner().invoke(main, ["purge", "--days", "-1"]).output
+
+
+def test_paraphrase_quality_holds() -> None:
+    """The demo pack answers residents' own wording: a regression floor, measured in README/docs."""
+    result = CliRunner().invoke(main, ["faq", "eval", "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["in_scope"] >= 100
+    assert metrics["hit1_a"] >= 0.85
+    assert metrics["answered_precision"] >= 0.9
+    assert metrics["out_of_scope_answered"] == 0

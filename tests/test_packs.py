@@ -1,0 +1,97 @@
+"""Knowledge-base packs: validation with file:line errors, transactional import, upsert by id, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.cli import DEMO_PACK, main
+from faq.models import FaqEntry, FaqRevision
+from faq.packs import PackError, load_pack_file, parse_pack
+
+GOOD = """pack: t
+entries:
+  - id: a1
+    question: 粗大ごみの出し方
+    answer: 申し込んでください。
+    links: [{label: 申込み, url: "https://example.jp/a"}]
+  - id: a2
+    question: 犬の登録
+    answer: 30日以内に登録してください。
+"""
+
+
+def test_demo_pack_is_large_and_varied() -> None:
+    entries = load_pack_file(DEMO_PACK)
+    assert len(entries) >= 150
+    assert len({e["category"] for e in entries}) >= 12
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("entries:\n  - id: x\n    question: [unclosed\n", 3, "not valid YAML"),
+    ("entries:\n  - id: x\n    question: q\n", 2, "'answer' is required"),
+    ("entries:\n  - id: x\n    question: q\n    answer: a\n  - id: x\n    question: q\n    answer: b\n", 5,
+     "duplicate id"),
+    ("entries:\n  - id: x\n    question: q\n    answer: a\n    anwser: typo\n", 2, "unknown key"),
+    ("entries:\n  - id: x\n    question: q\n    answer: a\n    links:\n      - {label: l, url: 'javascript:1'}\n",
+     6, "must start with https://"),
+    ("entries:\n  - id: 'bad id!'\n    question: q\n    answer: a\n", 2, "'id' is required"),
+    ("- just a list\n", 1, "mapping with an 'entries:' list"),
+])
+def test_malformed_pack_names_file_and_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(PackError) as info:
+        parse_pack(text, "kb.yaml")
+    assert f"kb.yaml:{line}" in str(info.value) and words in str(info.value)
+
+
+def _entry_count(app) -> int:  # type: ignore[no-untyped-def]
+    with app.extensions["machimado"].sessions() as session:
+        return session.scalar(select(func.count(FaqEntry.id)))
+
+
+def test_cli_import_is_all_or_nothing_and_upserts_by_id(app, tmp_path: Path) -> None:
+    runner = CliRunner()
+    before = _entry_count(app)
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD, encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD + "  - id: a3\n    question: q\n", encoding="utf-8")
+
+    result = runner.invoke(main, ["faq", "import", str(bad)])
+    assert result.exit_code != 0 and "nothing imported" in result.output and "bad.yaml:10" in result.output
+    assert _entry_count(app) == before
+
+    result = runner.invoke(main, ["faq", "import", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "2 created" in result.output
+    good.write_text(GOOD.replace("30日以内", "必ず30日以内"), encoding="utf-8")
+    result = runner.invoke(main, ["faq", "import", str(good)])
+    assert "0 created, 1 updated, 1 unchanged" in result.output
+    assert _entry_count(app) == before + 2
+    with app.extensions["machimado"].sessions() as session:
+        entry = session.scalars(select(FaqEntry).where(FaqEntry.key == "a2")).one()
+        assert entry.revision == 2 and entry.answer.startswith("必ず")
+        revisions = session.scalars(select(FaqRevision.revision).where(FaqRevision.entry_id == entry.id)).all()
+        assert sorted(revisions) == [1, 2]
+
+
+def test_export_round_trips(app, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "export.yaml"
+    assert runner.invoke(main, ["faq", "export", "-o", str(out)]).exit_code == 0
+    exported = load_pack_file(out)
+    assert len(exported) == _entry_count(app)
+    result = runner.invoke(main, ["faq", "import", str(out)])
+    assert f"0 created, 0 updated, {len(exported)} unchanged" in result.output
+
+
+def test_import_of_unreadable_file_is_a_clear_error(app, tmp_path: Path) -> None:
+    sjis = tmp_path / "sjis.yaml"
+    sjis.write_bytes("entries: []\n# 日本語".encode("cp932"))
+    result = CliRunner().invoke(main, ["faq", "import", str(sjis)])
+    assert result.exit_code != 0 and "not UTF-8" in result.output
+    result = CliRunner().invoke(main, ["faq", "import", str(tmp_path / "missing.yaml")])
+    assert result.exit_code != 0 and "cannot read" in result.output

@@ -1,0 +1,67 @@
+"""Configuration: 12-factor settings, production refuses to start insecurely, municipality YAML errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError
+from core.settings import LINE_API_DEFAULT, load_settings
+from tests.conftest import MULTI_CONFIG
+
+
+def test_development_defaults_to_demo_city_and_sqlite(tmp_path: Path) -> None:
+    s = load_settings({"MACHIMADO_ENV": "development", "MACHIMADO_INSTANCE_PATH": str(tmp_path)})
+    assert s.default_slug == "sample" and s.default_municipality.name == "サンプル市"
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("machimado.sqlite3")
+    assert s.line_api_base_url == LINE_API_DEFAULT
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"])
+def test_production_requires_secrets(missing: str) -> None:
+    env = {"SECRET_KEY": "k", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}
+    del env[missing]
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(env)  # MACHIMADO_ENV defaults to production
+
+
+def test_production_with_secrets_starts() -> None:
+    s = load_settings({"SECRET_KEY": "k", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
+                       "LINE_API_BASE_URL": "http://127.0.0.1:9999/"})
+    assert s.env == "production" and s.default_municipality.channel_secret == "s"
+    assert s.line_api_base_url == s.line_data_api_base_url == "http://127.0.0.1:9999"
+
+
+def test_create_app_stops_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.app import create_app
+
+    for name in ("MACHIMADO_ENV", "SECRET_KEY", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+def test_multi_municipality_yaml_reads_secrets_from_named_env_vars() -> None:
+    env = {"MACHIMADO_ENV": "production", "SECRET_KEY": "k", "MACHIMADO_CONFIG": str(MULTI_CONFIG),
+           "SHIMA_LINE_SECRET": "a", "SHIMA_LINE_TOKEN": "b", "MINATO_LINE_SECRET": "c", "MINATO_LINE_TOKEN": "d"}
+    s = load_settings(env)
+    assert sorted(s.municipalities) == ["minato", "shima"] and s.default_slug == "shima"
+    assert s.municipalities["minato"].channel_secret == "c"
+    assert s.municipalities["minato"].thresholds.answer == 0.6
+    del env["MINATO_LINE_TOKEN"]
+    with pytest.raises(ConfigError, match="MINATO_LINE_TOKEN"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("municipalities: []", "non-empty 'municipalities'"),
+    ("municipalities:\n  - {slug: Bad Slug}", "slug"),
+    ("municipalities:\n  - {slug: a, name: A, channel_secret_env: X, channel_access_token_env: Y}", "contact"),
+    ("municipalities: [unclosed", "not valid YAML"),
+])
+def test_bad_municipality_yaml_is_explained(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"MACHIMADO_ENV": "development", "MACHIMADO_CONFIG": str(path)})
