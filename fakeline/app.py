@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from fakeline.limits import RateLimiter
 from fakeline.validate import validate_messages, validate_recipients
 
 REPLY_TOKEN_TTL_S = 60.0
@@ -35,9 +36,19 @@ class FakeLineState:
     used_reply_tokens: set[str] = field(default_factory=set)
     retry_keys: dict[str, tuple[float, str]] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    narrowcasts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rich_menu_images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    rich_menu_aliases: dict[str, str] = field(default_factory=dict)
+    user_rich_menus: dict[str, str] = field(default_factory=dict)
+    default_rich_menu: str | None = None
+    quota: int | None = None  # None = unlimited ("type": "none")
     followers: list[str] = field(default_factory=list)
     # Fault injection: each entry is consumed by the next matching call ("*" matches any endpoint).
     faults: list[tuple[str, int]] = field(default_factory=list)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    latency_s: float = 0.0  # added to every API call (resilience tests)
+    hang_s: float = 30.0  # how long a fault with status -1 stalls before answering (client timeouts)
     # Called for every message delivered to a user (the simulator's timeline listens here).
     on_deliver: Callable[[str, dict[str, Any], str], None] | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -46,9 +57,14 @@ class FakeLineState:
         with self.lock:
             for items in (self.calls, self.deliveries, self.followers, self.faults):
                 items.clear()
-            for mapping in (self.reply_tokens, self.retry_keys, self.profiles):
+            for mapping in (self.reply_tokens, self.retry_keys, self.profiles, self.narrowcasts, self.rich_menus,
+                            self.rich_menu_images, self.rich_menu_aliases, self.user_rich_menus):
                 mapping.clear()
             self.used_reply_tokens.clear()
+            self.limiter.reset()
+            self.latency_s = 0.0
+            self.default_rich_menu = None
+            self.quota = None
 
     def issue_reply_token(self, user_id: str | None) -> str:
         token = uuid.uuid4().hex
@@ -63,6 +79,11 @@ class FakeLineState:
                     del self.faults[i]
                     return status
         return None
+
+    def consumption(self) -> int:
+        """Messages counted against the monthly quota (replies are free)."""
+        with self.lock:
+            return sum(len(d["messages"]) for d in self.deliveries if d["endpoint"] != "reply")
 
     def calls_to(self, endpoint: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -92,6 +113,22 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
         header = request.headers.get("Authorization", "")
         return header.startswith("Bearer ") and header[7:] in state.tokens
 
+    @app.before_request
+    def platform_rules() -> Response | None:
+        """Authentication, rate limits and injected latency apply to every Messaging API call."""
+        if not request.path.startswith("/v2/"):
+            return None
+        if state.latency_s:
+            time.sleep(state.latency_s)
+        if not authorized():
+            return line_error(401, "Authentication failed. Confirm that the access token in the authorization "
+                                   "header is valid.")
+        sending = request.method == "POST" and request.path.startswith("/v2/bot/message/")
+        endpoint = request.path.rsplit("/", 1)[-1] if sending else "*"
+        if not state.limiter.allow(endpoint):
+            return line_error(429, "The API rate limit has been exceeded. Try again later.")
+        return None
+
     def record(endpoint: str, body: Any, status: int, recipients: list[str] | None = None) -> str:
         request_id = uuid.uuid4().hex
         with state.lock:
@@ -108,11 +145,11 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
         return request_id
 
     def send(endpoint: str) -> Response:
-        if not authorized():
-            return line_error(401, "Authentication failed. Confirm that the access token in the authorization "
-                                   "header is valid.")
         body = request.get_json(silent=True)
         fault = state.take_fault(endpoint)
+        if fault == -1:
+            time.sleep(state.hang_s)
+            fault = 500
         if fault is not None:
             record(endpoint, body, fault)
             return line_error(fault, "Internal server error" if fault >= 500 else "Injected fault")
@@ -144,9 +181,21 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
             if isinstance(recipients, Response):
                 record(endpoint, body, 400)
                 return recipients
+            if state.quota is not None and endpoint != "reply" and \
+                    state.consumption() + len(recipients) * len(body["messages"]) > state.quota:
+                record(endpoint, body, 429)
+                return line_error(429, "You have reached your monthly limit.")
             request_id = record(endpoint, body, 200, recipients)
             if retry_key is not None:
                 state.retry_keys[retry_key] = (time.monotonic(), request_id)
+            if endpoint == "narrowcast":
+                state.narrowcasts[request_id] = {"phase": "succeeded", "successCount": len(recipients),
+                                                 "failureCount": 0, "targetCount": len(recipients),
+                                                 "acceptedTime": _iso(), "completedTime": _iso()}
+        if endpoint == "narrowcast":
+            response = Response(status=202)
+            response.headers["x-line-request-id"] = request_id
+            return response
         response = jsonify({"sentMessages": [{"id": uuid.uuid4().hex[:18], "quoteToken": uuid.uuid4().hex}
                                              for _ in body["messages"]]} if endpoint in ("reply", "push") else {})
         response.headers["x-line-request-id"] = request_id
@@ -157,17 +206,14 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
 
     @app.get("/v2/bot/profile/<user_id>")
     def profile(user_id: str) -> Response:
-        if not authorized():
-            return line_error(401, "Authentication failed. Confirm that the access token in the authorization "
-                                   "header is valid.")
         data = state.profiles.get(user_id)
         if data is None:
             return line_error(404, "Not found")
         return jsonify(data)
 
-    @app.get("/v2/bot/message/quota")
-    def quota() -> Response:
-        return jsonify({"type": "none"}) if authorized() else line_error(401, "Authentication failed.")
+    from fakeline.platform_api import create_platform_api
+
+    app.register_blueprint(create_platform_api(state))
 
     @app.get("/_fake/calls")
     def calls() -> Response:
@@ -204,6 +250,10 @@ def _recipients(state: FakeLineState, endpoint: str, body: dict[str, Any]) -> li
     if endpoint == "multicast":
         return list(dict.fromkeys(body["to"]))
     return list(state.followers)
+
+
+def _iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
 def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
