@@ -25,6 +25,7 @@ from core.db import session_scope
 from core.models import Follower, ProcessedEvent
 from faq import service
 from faq.models import FaqEntry, QuestionLog
+from faq.normalize import fold
 
 log = logging.getLogger(__name__)
 Reply = list[dict[str, Any]]
@@ -58,9 +59,14 @@ def upsert_follower(session: Session, municipality_id: int, user_id: str, status
     return follower
 
 
+MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方"}
+
+
 def answer_text(ctx: Context, text: str) -> Reply:
     if not text.strip():
         return m.input_hint(ctx.config)
+    if fold(text) in MENU_WORDS:
+        return m.welcome(ctx.config)
     matcher = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config)
     follower_id = None
     if ctx.event.user_id and not ctx.event.in_group:

@@ -186,6 +186,22 @@ def create_simulator_blueprint(state: FakeLineState, channel: Channel, timeline:
                      for c in state.calls if c["endpoint"] in ("push", "multicast", "broadcast", "narrowcast")]
         return jsonify(calls[-100:])
 
+    @bp.get("/sim/api/richmenu")
+    def rich_menu() -> Response:
+        """The rich menu this resident sees: their linked menu, else the default one."""
+        user_id = request.args.get("user", "")
+        with state.lock:
+            menu_id = state.user_rich_menus.get(user_id) or state.default_rich_menu
+            menu = state.rich_menus.get(menu_id or "")
+        if menu is None or menu_id not in state.rich_menu_images:
+            return jsonify(None)
+        return jsonify({**menu, "image": f"/sim/richmenu/{menu_id}/image"})
+
+    @bp.get("/sim/richmenu/<menu_id>/image")
+    def rich_menu_image(menu_id: str) -> Response:
+        image = state.rich_menu_images.get(menu_id)
+        return Response(image[1], mimetype=image[0]) if image else Response(status=404)
+
     @bp.get("/sim/api/config")
     def config() -> Response:
         return jsonify({"webhook_url": channel.webhook_url, "bot": current_app.config.get("BOT_NAME", "")})

@@ -116,3 +116,49 @@ def test_two_residents_side_by_side_and_block(page) -> None:  # type: ignore[no-
 
 def test_chromium_is_debians() -> None:
     assert shutil.which("chromium") in (CHROMIUM, "/bin/chromium")
+
+
+def tiny_png(width: int = 25, height: int = 8) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x06\xc7\x55" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_rich_menu_is_shown_and_its_areas_tap(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import urllib.request
+
+    from playwright.sync_api import expect
+
+    from core.tenancy import DEV_ACCESS_TOKEN
+
+    def call(path: str, data: bytes | None, content_type: str = "application/json") -> dict:
+        req = urllib.request.Request(demo_url + path, data=data, method="POST", headers={
+            "Authorization": f"Bearer {DEV_ACCESS_TOKEN}", "Content-Type": content_type})
+        with urllib.request.urlopen(req) as response:
+            body = response.read()
+        return json.loads(body) if body else {}
+
+    menu = {"size": {"width": 2500, "height": 843}, "selected": True, "name": "通常メニュー", "chatBarText": "メニュー",
+            "areas": [{"bounds": {"x": 0, "y": 0, "width": 1250, "height": 843},
+                       "action": {"type": "message", "label": "メニュー", "text": "メニュー"}},
+                      {"bounds": {"x": 1250, "y": 0, "width": 1250, "height": 843},
+                       "action": {"type": "message", "label": "ごみ", "text": "ごみの収集日を知りたい"}}]}
+    menu_id = call("/v2/bot/richmenu", json.dumps(menu).encode())["richMenuId"]
+    call(f"/v2/bot/richmenu/{menu_id}/content", tiny_png(), "image/png")
+    call(f"/v2/bot/user/all/richmenu/{menu_id}", b"")
+
+    phone = add_resident(page, "佐藤")
+    phone.locator("button.follow").click()
+    expect(phone.locator(".richmenu-area", has_text="ごみ")).to_be_visible(timeout=10000)
+    phone.locator(".richmenu-area", has_text="ごみ").click()
+    expect(phone.locator(".talk")).to_contain_text("ごみカレンダー", timeout=10000)
+    phone.locator(".richmenu-area", has_text="メニュー").click()
+    expect(phone.locator(".quick button", has_text="防災・避難")).to_be_visible(timeout=10000)
+    page.screenshot(path=str(ARTIFACTS / "06-rich-menu.png"))

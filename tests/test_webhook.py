@@ -209,3 +209,18 @@ def test_message_bodies_never_reach_the_logs(client, fake_line, caplog) -> None:
     with caplog.at_level(logging.DEBUG):
         post_webhook(client, body_of(text_event(secret_words)))
     assert all("秘密町" not in r.getMessage() for r in caplog.records)
+
+
+def test_line_api_timeout_does_not_break_webhook(env, fake_line, monkeypatch) -> None:
+    from tests.conftest import build_app
+
+    monkeypatch.setenv("LINE_API_TIMEOUT", "0.5")
+    fake_line.hang_s = 2.0
+    fake_line.faults.append(("reply", -1))
+    app = build_app()
+    try:
+        response = post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
+        assert response.status_code == 200
+        assert count(app, QuestionLog) == 1
+    finally:
+        app.extensions["machimado"].close()

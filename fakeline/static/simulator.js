@@ -166,6 +166,32 @@ function addPhone(profile) {
   document.getElementById("phones").appendChild(node);
 }
 
+async function refreshRichMenu(phone) {
+  const menu = await api(`/sim/api/richmenu?user=${encodeURIComponent(phone.profile.userId)}`);
+  const box = phone.el.querySelector(".richmenu");
+  const key = menu ? menu.richMenuId : "";
+  if (phone.menuKey === key) return;
+  phone.menuKey = key;
+  box.hidden = !menu;
+  if (!menu) return;
+  const canvas = box.querySelector(".richmenu-canvas");
+  canvas.querySelectorAll(".richmenu-area").forEach(a => a.remove());
+  canvas.querySelector("img").src = menu.image;
+  const {width, height} = menu.size;
+  canvas.style.aspectRatio = `${width} / ${height}`;
+  menu.areas.forEach(area => {
+    const b = area.bounds;
+    const button = actionButton(phone.profile.userId, area.action, "richmenu-area");
+    button.textContent = area.action.label || area.action.text || "";
+    Object.assign(button.style, {left: `${100 * b.x / width}%`, top: `${100 * b.y / height}%`,
+                                 width: `${100 * b.width / width}%`, height: `${100 * b.height / height}%`});
+    canvas.appendChild(button);
+  });
+  const bar = box.querySelector(".richmenu-bar");
+  bar.textContent = menu.chatBarText + " ▼";
+  bar.onclick = () => { canvas.hidden = !canvas.hidden; };
+}
+
 async function poll() {
   try {
     const items = await api(`/sim/api/timeline?since=${lastSeq}`);
@@ -180,6 +206,7 @@ async function poll() {
         showQuickReplies(phone, item.user, item.message);
       }
     }
+    for (const phone of phones.values()) await refreshRichMenu(phone);
     const sent = await api("/sim/api/sent");
     const list = document.getElementById("sent-list");
     list.replaceChildren(...sent.reverse().map(s => el("li", "",
