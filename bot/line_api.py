@@ -16,8 +16,10 @@ from typing import Any
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
+    BroadcastRequest,
     Configuration,
     MessagingApi,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
 )
@@ -31,6 +33,16 @@ class SendResult:
     status: int | None = None
     error: str = ""
     request_id: str = ""
+    retry_after_s: float | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """Accepted now, or earlier under the same retry key (409)."""
+        return self.ok or self.status == 409
+
+    @property
+    def retryable(self) -> bool:
+        return not self.delivered and (self.status is None or self.status >= 500 or self.status == 429)
 
 
 class LineClient:
@@ -47,9 +59,12 @@ class LineClient:
             response = fn(*args, _request_timeout=self.timeout_s, **kwargs)
         except ApiException as exc:
             error = _line_error(exc.body)
-            log.warning("LINE %s failed for %s: HTTP %s %s", operation, self.channel, exc.status, error)
+            headers = exc.headers or {}
+            if exc.status != 409:  # 409 = retry key already accepted: the earlier attempt was delivered
+                log.warning("LINE %s failed for %s: HTTP %s %s", operation, self.channel, exc.status, error)
             return SendResult(False, exc.status, error,
-                              (exc.headers or {}).get("x-line-request-id", "") if exc.headers else "")
+                              headers.get("x-line-accepted-request-id") or headers.get("x-line-request-id", ""),
+                              _retry_after(headers))
         except Exception as exc:  # timeouts, refused connections, TLS errors: all an outage to us
             log.warning("LINE %s failed for %s: %s", operation, self.channel, type(exc).__name__)
             return SendResult(False, None, type(exc).__name__)
@@ -64,8 +79,24 @@ class LineClient:
         request = PushMessageRequest.from_dict({"to": user_id, "messages": messages[:5]})
         return self._call("push", self.api.push_message_with_http_info, request, x_line_retry_key=retry_key)
 
+    def multicast(self, user_ids: list[str], messages: list[dict[str, Any]], retry_key: str) -> SendResult:
+        request = MulticastRequest.from_dict({"to": user_ids, "messages": messages[:5]})
+        return self._call("multicast", self.api.multicast_with_http_info, request, x_line_retry_key=retry_key)
+
+    def broadcast(self, messages: list[dict[str, Any]], retry_key: str) -> SendResult:
+        request = BroadcastRequest.from_dict({"messages": messages[:5]})
+        return self._call("broadcast", self.api.broadcast_with_http_info, request, x_line_retry_key=retry_key)
+
     def close(self) -> None:
         self.api_client.close()
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") or headers.get("retry-after") if headers else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def _line_error(body: Any) -> str:

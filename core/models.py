@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -34,6 +34,9 @@ class Follower(Base):
     line_user_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="following")
     language: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Notice preferences chosen in chat (配信設定); 防災 emergencies ignore them.
+    topics: Mapped[list[str] | None] = mapped_column(JSON, default=None)  # None = every topic
+    district: Mapped[str | None] = mapped_column(String(40), default=None)
     followed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     unfollowed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -31,6 +31,10 @@ DEFAULT_MAIN_CATEGORIES = (
 )
 
 
+DEFAULT_TOPICS = ("子育て", "健康・福祉", "イベント", "ごみ", "税", "行政")
+EMERGENCY_TOPIC = "防災"
+
+
 @dataclass(frozen=True)
 class Contact:
     desk: str
@@ -62,7 +66,8 @@ class MunicipalityConfig:
     synonyms_path: Path | None = None
     faq_pack_path: Path | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
-    group_policy: str = "mention"  # "mention" | "silent" — see docs/groups.md
+    group_policy: str = "mention"  # "mention" | "silent" — see docs/municipalities.md
+    topics: tuple[str, ...] = DEFAULT_TOPICS  # notice topics residents choose from (防災 is always on)
 
     def fill(self, text: str) -> str:
         """Replace ``{placeholder}`` markers in pack text with this municipality's values."""
@@ -150,6 +155,7 @@ def _parse_one(raw: Mapping[str, Any], base_dir: Path, env: Mapping[str, str], p
         faq_pack_path=path_of("faq_pack"),
         thresholds=thresholds,
         group_policy=str(raw.get("group_policy", "mention")),
+        topics=tuple(str(t) for t in raw.get("topics") or DEFAULT_TOPICS),
     )
 
 

@@ -43,8 +43,10 @@ class FakeLineState:
     user_rich_menus: dict[str, str] = field(default_factory=dict)
     default_rich_menu: str | None = None
     quota: int | None = None  # None = unlimited ("type": "none")
+    generation: int = 0  # bumped by reset(): requests still in flight from before record nothing
     followers: list[str] = field(default_factory=list)
-    # Fault injection: each entry is consumed by the next matching call ("*" matches any endpoint).
+    # Fault injection: each entry is consumed by the next matching call ("*" matches any endpoint);
+    # the status is returned as an error, except -1 (stall, then deliver) and -2 (deliver, then 500).
     faults: list[tuple[str, int]] = field(default_factory=list)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     latency_s: float = 0.0  # added to every API call (resilience tests)
@@ -55,6 +57,7 @@ class FakeLineState:
 
     def reset(self) -> None:
         with self.lock:
+            self.generation += 1
             for items in (self.calls, self.deliveries, self.followers, self.faults):
                 items.clear()
             for mapping in (self.reply_tokens, self.retry_keys, self.profiles, self.narrowcasts, self.rich_menus,
@@ -129,9 +132,12 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
             return line_error(429, "The API rate limit has been exceeded. Try again later.")
         return None
 
-    def record(endpoint: str, body: Any, status: int, recipients: list[str] | None = None) -> str:
+    def record(endpoint: str, body: Any, status: int, recipients: list[str] | None = None,
+               generation: int | None = None) -> str:
         request_id = uuid.uuid4().hex
         with state.lock:
+            if generation is not None and generation != state.generation:
+                return request_id
             state.calls.append({"endpoint": endpoint, "body": body, "status": status, "at": time.time(),
                                 "retry_key": request.headers.get("X-Line-Retry-Key"), "request_id": request_id,
                                 "token": request.headers.get("Authorization", "")[7:]})
@@ -145,11 +151,16 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
         return request_id
 
     def send(endpoint: str) -> Response:
+        generation = state.generation
         body = request.get_json(silent=True)
         fault = state.take_fault(endpoint)
+        # -1: stall past the client's timeout, then process (LINE got it; the answer was lost).
+        # -2: process, then answer 500 (delivered, but the sender is told it failed).
+        accept_then_fail = fault == -2
         if fault == -1:
             time.sleep(state.hang_s)
-            fault = 500
+        if fault in (-1, -2):
+            fault = None
         if fault is not None:
             record(endpoint, body, fault)
             return line_error(fault, "Internal server error" if fault >= 500 else "Injected fault")
@@ -185,13 +196,15 @@ def create_fake_line_app(tokens: Iterable[str], state: FakeLineState | None = No
                     state.consumption() + len(recipients) * len(body["messages"]) > state.quota:
                 record(endpoint, body, 429)
                 return line_error(429, "You have reached your monthly limit.")
-            request_id = record(endpoint, body, 200, recipients)
+            request_id = record(endpoint, body, 200, recipients, generation)
             if retry_key is not None:
                 state.retry_keys[retry_key] = (time.monotonic(), request_id)
             if endpoint == "narrowcast":
                 state.narrowcasts[request_id] = {"phase": "succeeded", "successCount": len(recipients),
                                                  "failureCount": 0, "targetCount": len(recipients),
                                                  "acceptedTime": _iso(), "completedTime": _iso()}
+        if accept_then_fail:
+            return line_error(500, "Internal server error")
         if endpoint == "narrowcast":
             response = Response(status=202)
             response.headers["x-line-request-id"] = request_id

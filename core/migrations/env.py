@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import core.models  # noqa: F401  (register tables)
+import broadcasts.models  # noqa: F401
 import faq.models  # noqa: F401
 from core.db import Base
 

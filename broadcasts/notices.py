@@ -1,0 +1,121 @@
+"""Composing notices: validation, the exact LINE messages, audience preview, cancel, current notices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import messages as m
+from broadcasts.audience import Target, follower_count, recipients
+from broadcasts.models import Notice, NoticeBatch
+from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
+
+MAX_BODY = 4000
+SEVERITIES = ("emergency", "normal")
+
+
+class NoticeError(ValueError):
+    """The notice cannot be saved as given; the message says why (shown to staff)."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    messages: list[dict[str, Any]]
+    audience: int
+    followers: int
+    method: str  # broadcast | multicast
+
+
+def render(config: MunicipalityConfig, title: str, body: str, severity: str,
+           links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The LINE messages residents will see (1–3 messages: text, link buttons, location)."""
+    head = "【緊急】" if severity == "emergency" else "【お知らせ】"
+    messages = [m.text(f"{head}{title}\n\n{body}\n\n{config.name}")]
+    if links:
+        messages.append(m.link_buttons(config, title, links))
+    if location:
+        messages.append({"type": "location", "title": m.clip(str(location.get("title") or title), 100),
+                         "address": m.clip(str(location.get("address") or config.name), 100),
+                         "latitude": float(location["latitude"]), "longitude": float(location["longitude"])})
+    return messages
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def create_notice(session: Session, municipality_id: int, config: MunicipalityConfig, *, title: str, body: str,
+                  category: str, severity: str = "normal", districts: list[str] | None = None,
+                  links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None,
+                  scheduled_at: datetime | None = None, expires_at: datetime | None = None,
+                  created_by: str = "", draft: bool = False) -> Notice:
+    title, body = title.strip(), body.strip()
+    if not title or not body:
+        raise NoticeError("件名と本文を入力してください。")
+    if len(body) > MAX_BODY or len(title) > 100:
+        raise NoticeError(f"件名は100文字、本文は{MAX_BODY}文字までです。")
+    if severity not in SEVERITIES:
+        raise NoticeError(f"severity must be one of {', '.join(SEVERITIES)}")
+    if category not in (EMERGENCY_TOPIC, *config.topics):
+        raise NoticeError(f"分野「{category}」は設定されていません（{EMERGENCY_TOPIC}, {', '.join(config.topics)}）。")
+    unknown = sorted(set(districts or ()) - set(config.districts))
+    if unknown:
+        raise NoticeError(f"地区「{'、'.join(unknown)}」は設定されていません。")
+    scheduled_at, expires_at = _aware(scheduled_at), _aware(expires_at)
+    if expires_at and expires_at <= (scheduled_at or datetime.now(UTC)):
+        raise NoticeError("掲載期限は配信日時より後にしてください。")
+    if location is not None and not (-90 <= float(location.get("latitude", 999)) <= 90
+                                     and -180 <= float(location.get("longitude", 999)) <= 180):
+        raise NoticeError("位置情報の緯度・経度が正しくありません。")
+    notice = Notice(municipality_id=municipality_id, title=title, body=body, category=category,
+                    severity=severity, target={"districts": list(districts or [])}, links=list(links or []),
+                    location=location, messages=render(config, title, body, severity, links, location),
+                    status="draft" if draft else "scheduled",
+                    scheduled_at=scheduled_at or datetime.now(UTC), expires_at=expires_at, created_by=created_by)
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+def preview(session: Session, municipality_id: int, notice: Notice) -> Preview:
+    audience = recipients(session, municipality_id, Target.of(notice))
+    followers = follower_count(session, municipality_id)
+    method = "broadcast" if audience and len(audience) == followers else "multicast"
+    return Preview(notice.messages, len(audience), followers, method)
+
+
+def get_notice(session: Session, municipality_id: int, notice_id: int) -> Notice | None:
+    return session.scalar(select(Notice).where(Notice.id == notice_id, Notice.municipality_id == municipality_id))
+
+
+def cancel(session: Session, notice: Notice) -> bool:
+    """Cancel a notice none of whose batches has started; False when it is too late."""
+    if notice.status in ("draft", "scheduled"):
+        notice.status = "cancelled"
+        return True
+    if notice.status == "sending":
+        batches = session.scalars(select(NoticeBatch).where(NoticeBatch.notice_id == notice.id)).all()
+        if all(b.status == "pending" and b.attempts == 0 for b in batches):
+            for batch in batches:
+                batch.status = "cancelled"
+            notice.status = "cancelled"
+            return True
+    return False
+
+
+def current_notices(session: Session, municipality_id: int, emergency_only: bool = False,
+                    limit: int = 5) -> list[Notice]:
+    """Sent notices that have not expired, newest first (what residents ask for in chat)."""
+    now = datetime.now(UTC)
+    query = (select(Notice).where(Notice.municipality_id == municipality_id,
+                                  Notice.status.in_(("sending", "sent", "partially_failed")))
+             .order_by(Notice.scheduled_at.desc()).limit(50))
+    if emergency_only:
+        query = query.where(Notice.severity == "emergency")
+    return [n for n in session.scalars(query) if _aware(n.expires_at) is None or _aware(n.expires_at) > now][:limit]

@@ -1,0 +1,164 @@
+"""`machimado broadcasts worker`: plans due notices and delivers their batches with a few threads.
+
+Each thread loops claim → send → record, every step in its own short transaction, so a crash at any
+point leaves the database consistent: an unsent batch is still pending, a batch in flight is
+``sending`` and is reclaimed after the lease, and its resend carries the same retry key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.line_api import SendResult
+from bot.runtime import Runtime
+from broadcasts.delivery import claim_batch, finish_if_done, plan_due, record_result
+from broadcasts.models import Notice
+from broadcasts.pacing import Pacer
+from core.db import session_scope
+from core.models import Municipality
+
+log = logging.getLogger(__name__)
+
+
+class SimulatedCrash(RuntimeError):
+    """Raised by fault injection: the worker dies after sending, before recording (worst case)."""
+
+
+@dataclass
+class WorkerStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, *, concurrency: int = 4, lease_s: float = 60.0,
+                 pacer: Pacer | None = None, worker_id: str | None = None, crash_after: int | None = None):
+        self.runtime = runtime
+        self.concurrency = max(1, concurrency)
+        self.lease = timedelta(seconds=lease_s)
+        self.pacer = pacer or Pacer()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
+        self.crash_after = crash_after
+        self.stats = WorkerStats()
+        self._messages: dict[int, tuple[str, list[dict[str, Any]]]] = {}
+        self._slugs: dict[int, str] = {}
+        self._crashed = threading.Event()
+
+    def _notice_payload(self, notice_id: int) -> tuple[str, list[dict[str, Any]]]:
+        cached = self._messages.get(notice_id)
+        if cached is None:
+            with session_scope(self.runtime.sessions) as session:
+                notice = session.get(Notice, notice_id)
+                assert notice is not None
+                slug = self._slugs.get(notice.municipality_id)
+                if slug is None:
+                    slug = session.scalar(select(Municipality.slug).where(Municipality.id == notice.municipality_id))
+                    self._slugs[notice.municipality_id] = slug or ""
+                cached = (slug or "", list(notice.messages))
+            self._messages[notice_id] = cached
+        return cached
+
+    def _send(self, kind: str, recipients: list[str], retry_key: str, notice_id: int,
+              stop: threading.Event) -> SendResult:
+        slug, messages = self._notice_payload(notice_id)
+        if slug not in self.runtime.settings.municipalities:
+            return SendResult(False, 400, f"municipality {slug!r} is not configured in this deployment")
+        client = self.runtime.line_client(slug)
+        self.pacer.acquire(kind, stop)
+        self.stats.add("requests")
+        if kind == "broadcast":
+            return client.broadcast(messages, retry_key)
+        return client.multicast(recipients, messages, retry_key)
+
+    def step(self, stop: threading.Event) -> bool:
+        """Claim and deliver one batch; False when there was nothing to do."""
+        with session_scope(self.runtime.sessions) as session:
+            batch = claim_batch(session, self.worker_id, self.lease)
+            if batch is None:
+                return False
+            job = (batch.id, batch.kind, list(batch.recipients), batch.retry_key, batch.notice_id)
+        batch_id, kind, recipients, retry_key, notice_id = job
+        result = self._send(kind, recipients, retry_key, notice_id, stop)
+        if self.crash_after is not None and self.stats.requests >= self.crash_after:
+            self._crashed.set()
+            raise SimulatedCrash(f"injected crash after {self.stats.requests} request(s)")
+        if result.status == 429:
+            self.pacer.back_off(kind, result.retry_after_s or 1.0)
+        with session_scope(self.runtime.sessions) as session:
+            outcome = record_result(session, batch_id, self.worker_id, result)
+        self.stats.add({"sent": "sent", "retry": "retried", "failed": "failed"}.get(outcome.state, "retried"))
+        return True
+
+    def _thread_loop(self, stop: threading.Event, drain: bool) -> None:
+        idle_rounds = 0
+        while not stop.is_set() and not self._crashed.is_set():
+            try:
+                worked = self.step(stop)
+            except SimulatedCrash:
+                return
+            except Exception:
+                log.exception("delivery step failed; retrying")
+                worked = False
+            if worked:
+                idle_rounds = 0
+                continue
+            if drain and not self._has_open_batches():
+                return
+            idle_rounds += 1
+            stop.wait(min(0.05 * idle_rounds, 1.0))
+
+    def _has_open_batches(self) -> bool:
+        from broadcasts.models import NoticeBatch
+
+        with session_scope(self.runtime.sessions) as session:
+            return session.scalar(select(NoticeBatch.id).where(
+                NoticeBatch.status.in_(("pending", "sending"))).limit(1)) is not None
+
+    def plan(self) -> list[int]:
+        with session_scope(self.runtime.sessions) as session:
+            planned = plan_due(session)
+        with session_scope(self.runtime.sessions) as session:
+            for notice_id in session.scalars(select(Notice.id).where(Notice.status == "sending")):
+                finish_if_done(session, notice_id)
+        return planned
+
+    def run(self, stop: threading.Event | None = None, drain: bool = False, poll_s: float = 1.0) -> WorkerStats:
+        """Deliver until ``stop`` is set; with ``drain``, return once no batch is left open.
+
+        The calling thread plans due notices every ``poll_s`` while the delivery threads send.
+        """
+        stop = stop or threading.Event()
+        self.plan()
+        threads = [threading.Thread(target=self._thread_loop, args=(stop, drain), name=f"deliver-{i}",
+                                    daemon=True) for i in range(self.concurrency)]
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            if stop.wait(0.1 if drain else poll_s):
+                break
+            if not drain:
+                self.plan()
+        for thread in threads:
+            thread.join()
+        if not self._crashed.is_set():
+            self.plan()  # close notices whose last batches just finished
+        return self.stats
+
+    @property
+    def crashed(self) -> bool:
+        return self._crashed.is_set()
