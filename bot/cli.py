@@ -153,13 +153,17 @@ def faq_ask(question: str, slug: str | None, as_json: bool, limit: int) -> None:
             click.echo(f"\n{answer}")
 
 
-def _register_eval() -> None:
+def _register_commands() -> None:
     from bot.cli_eval import faq_eval
+    from broadcasts.cli import broadcasts, disaster, richmenu
 
     faq.add_command(faq_eval)
+    main.add_command(broadcasts)
+    main.add_command(richmenu)
+    main.add_command(disaster)
 
 
-_register_eval()
+_register_commands()
 
 
 @main.command()

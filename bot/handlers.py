@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import messages as m
+from bot import preferences as prefs
 from bot.events import InboundEvent
 from bot.runtime import Runtime, Tenant
 from core.db import session_scope
@@ -59,14 +60,46 @@ def upsert_follower(session: Session, municipality_id: int, user_id: str, status
     return follower
 
 
+CONTACT_WORDS = {"問い合わせ", "問い合わせ先", "お問い合わせ", "連絡先", "電話番号"}
 MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方"}
+
+
+def disaster_mode(ctx: Context) -> bool:
+    from broadcasts.models import MunicipalityState
+
+    state = ctx.session.get(MunicipalityState, ctx.tenant.id)
+    return bool(state and state.disaster_mode)
+
+
+def fallback(ctx: Context) -> Reply:
+    lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) if disaster_mode(ctx) else []
+    return lead + m.fallback(ctx.config)
+
+
+def command_reply(ctx: Context, text: str) -> Reply | None:
+    """Fixed words: menu, notice settings, current notices."""
+    word = fold(text).replace(" ", "")
+    if word in MENU_WORDS:
+        return m.welcome(ctx.config)
+    if word in prefs.NOTICE_WORDS or word in prefs.EMERGENCY_WORDS:
+        return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS)
+    if word in CONTACT_WORDS:
+        c = ctx.config.contact
+        return [m.text(f"お問い合わせは{c.desk}へお願いします。\n電話 {c.phone}（{c.hours}）" +
+                       (f"\n{c.url}" if c.url else ""))]
+    if word in prefs.SETTINGS_WORDS:
+        if not ctx.event.user_id or ctx.event.in_group:
+            return [m.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]
+        return prefs.settings_reply(ctx.config, upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id))
+    return None
 
 
 def answer_text(ctx: Context, text: str) -> Reply:
     if not text.strip():
         return m.input_hint(ctx.config)
-    if fold(text) in MENU_WORDS:
-        return m.welcome(ctx.config)
+    fixed = command_reply(ctx, text)
+    if fixed is not None:
+        return fixed
     matcher = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config)
     follower_id = None
     if ctx.event.user_id and not ctx.event.in_group:
@@ -82,7 +115,7 @@ def answer_text(ctx: Context, text: str) -> Reply:
             return m.answer(ctx.config, entry, qlog.id)
     if result.outcome in ("answer", "suggest"):
         return m.suggestions(result.candidates[:3], qlog.id)
-    return m.fallback(ctx.config)
+    return fallback(ctx)
 
 
 def on_message(ctx: Context) -> Reply:
@@ -97,7 +130,7 @@ def on_message(ctx: Context) -> Reply:
 def on_follow(ctx: Context) -> Reply:
     if ctx.event.user_id:
         upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
-    return m.welcome(ctx.config)
+    return prefs.emergency_lead(ctx.session, ctx.tenant.id) + m.welcome(ctx.config)
 
 
 def on_unfollow(ctx: Context) -> Reply:
@@ -117,7 +150,7 @@ def on_postback(ctx: Context) -> Reply:
     tid = ctx.tenant.id
     if action == "answer":
         entry = service.get_entry(ctx.session, tid, _int(params, "entry") or 0)
-        return m.answer(ctx.config, entry, _int(params, "q")) if entry else m.fallback(ctx.config)
+        return m.answer(ctx.config, entry, _int(params, "q")) if entry else fallback(ctx)
     if action == "feedback":
         helpful = (params.get("v") or ["0"])[0] == "1"
         service.record_feedback(ctx.session, tid, _int(params, "q"), _int(params, "entry"), helpful)
@@ -132,7 +165,20 @@ def on_postback(ctx: Context) -> Reply:
         qlog = service.get_question(ctx.session, tid, _int(params, "q") or 0)
         if qlog is not None:
             qlog.outcome = "fallback"
-        return m.fallback(ctx.config)
+        return fallback(ctx)
+    if action in ("prefs", "topic", "districts", "district") and ctx.event.user_id and not ctx.event.in_group:
+        follower = upsert_follower(ctx.session, tid, ctx.event.user_id)
+        name = (params.get("name") or [""])[0]
+        if action == "districts":
+            return prefs.district_choices(ctx.config)
+        note = ""
+        if action == "topic":
+            note = prefs.toggle_topic(ctx.config, follower, name)
+        elif action == "district":
+            note = prefs.set_district(ctx.config, follower, name)
+        return prefs.settings_reply(ctx.config, follower, note)
+    if action == "notices":
+        return prefs.notices_reply(ctx.session, tid, ctx.config, (params.get("emergency") or ["0"])[0] == "1")
     log.info("postback with unknown action ignored")
     return []
 

@@ -19,6 +19,7 @@ from linebot.v3.messaging import (
     BroadcastRequest,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
@@ -45,14 +46,33 @@ class SendResult:
         return not self.delivered and (self.status is None or self.status >= 500 or self.status == 429)
 
 
+class RoutedApiClient(ApiClient):
+    """Sends calls the SDK pins to LINE's data host (``api-data.line.me``) to our data base URL.
+
+    The SDK's blob operations hard-code their host and ignore ``Configuration.host``; without this,
+    ``LINE_API_BASE_URL`` could not point every call at a local fake.
+    """
+
+    def __init__(self, configuration: Configuration, data_host: str):
+        super().__init__(configuration)
+        self.data_host = data_host
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("_host"):
+            kwargs["_host"] = self.data_host
+        return super().call_api(*args, **kwargs)
+
+
 class LineClient:
-    def __init__(self, base_url: str, access_token: str, timeout_s: float = 5.0, channel: str = ""):
+    def __init__(self, base_url: str, access_token: str, timeout_s: float = 5.0, channel: str = "",
+                 data_base_url: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.channel = channel
         self.configuration = Configuration(host=self.base_url, access_token=access_token)
-        self.api_client = ApiClient(self.configuration)
+        self.api_client = RoutedApiClient(self.configuration, (data_base_url or self.base_url).rstrip("/"))
         self.api = MessagingApi(self.api_client)
+        self.blob = MessagingApiBlob(self.api_client)
 
     def _call(self, operation: str, fn: Any, *args: Any, **kwargs: Any) -> SendResult:
         try:

@@ -51,7 +51,8 @@ class Runtime:
                 if client is None:
                     config = self.settings.municipalities[slug]
                     client = LineClient(self.settings.line_api_base_url, config.channel_access_token,
-                                        self.settings.line_timeout_s, channel=slug)
+                                        self.settings.line_timeout_s, channel=slug,
+                                        data_base_url=self.settings.line_data_api_base_url)
                     self._clients[slug] = client
         return client
 

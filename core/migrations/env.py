@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import core.models  # noqa: F401  (register tables)
 import broadcasts.models  # noqa: F401
+import core.models  # noqa: F401  (register tables)
 import faq.models  # noqa: F401
 from core.db import Base
 

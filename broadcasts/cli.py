@@ -1,0 +1,214 @@
+"""CLI for notices, the delivery worker, rich menus and disaster mode (registered on `machimado`)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from broadcasts.delivery import progress
+from broadcasts.models import Notice
+from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
+from broadcasts.richmenu import DEFAULT_SPEC, RichMenuError, deploy, set_disaster_mode
+from broadcasts.templates import load_templates
+from broadcasts.worker import Worker
+from core.db import session_scope
+
+
+def _cli():  # type: ignore[no-untyped-def]
+    from bot import cli  # late import: bot.cli registers this module's commands
+
+    return cli
+
+
+def parse_when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: use ISO format, e.g. 2026-12-01T09:00+09:00") from exc
+    return when if when.tzinfo else when.astimezone()
+
+
+@click.group("broadcasts")
+def broadcasts() -> None:
+    """Notices: send, list, show, cancel, and the delivery worker."""
+
+
+@broadcasts.command("templates")
+def templates_cmd() -> None:
+    """List notice templates and their placeholders."""
+    for template in load_templates().values():
+        click.echo(f"{template.id:<18} {template.name}（{template.category}/{template.severity}）: "
+                   f"{', '.join(template.params)}")
+
+
+@broadcasts.command("send")
+@click.option("--title", default=None)
+@click.option("--body", default=None)
+@click.option("--category", default=None, help="Topic (防災 or one of the configured topics).")
+@click.option("--severity", type=click.Choice(["normal", "emergency"]), default=None)
+@click.option("--template", "template_id", default=None, help="Template id (see `broadcasts templates`).")
+@click.option("--param", "params", multiple=True, help="Template value name=value (repeatable).")
+@click.option("--district", "districts", multiple=True, help="Only these districts (repeatable).")
+@click.option("--link", "links", multiple=True, help="Link button label=https://… (repeatable).")
+@click.option("--at", "at", default=None, help="Send at (ISO time); default now.")
+@click.option("--expires", default=None, help="Stop showing it in chat after (ISO time).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("-m", "--municipality", "slug", default=None)
+def send(title, body, category, severity, template_id, params, districts, links, at, expires, yes,  # type: ignore[no-untyped-def]
+         slug) -> None:
+    """Save a notice for delivery (the worker sends it). Shows the preview and audience first."""
+    cli = _cli()
+    if template_id:
+        template = load_templates().get(template_id)
+        if template is None:
+            raise click.BadParameter(f"unknown template {template_id!r}", param_hint="--template")
+        values = dict(p.split("=", 1) for p in params if "=" in p)
+        try:
+            title, body = template.fill(values)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        category, severity = category or template.category, severity or template.severity
+    if not (title and body and category):
+        raise click.UsageError("--title, --body and --category are required (or --template)")
+    link_list = [{"label": k, "url": v} for k, v in (link.split("=", 1) for link in links if "=" in link)]
+    with cli.runtime_from_env() as runtime:
+        tenant = cli.resolve_tenant(runtime, slug)
+        with session_scope(runtime.sessions) as session:
+            try:
+                notice = create_notice(session, tenant.id, tenant.config, title=title, body=body, category=category,
+                                       severity=severity or "normal", districts=list(districts), links=link_list,
+                                       scheduled_at=parse_when(at), expires_at=parse_when(expires),
+                                       created_by="cli", draft=True)
+            except NoticeError as exc:
+                raise click.UsageError(str(exc)) from exc
+            shown = preview(session, tenant.id, notice)
+            click.echo(notice.messages[0]["text"])
+            click.echo(f"\n→ {shown.audience} / {shown.followers} followers via {shown.method}")
+            if notice.emergency and not yes:
+                click.confirm("これは緊急のお知らせです。送信しますか？", abort=True)
+            elif not yes:
+                click.confirm("Send?", abort=True)
+            notice.status = "scheduled"
+            click.echo(f"notice #{notice.id} queued for {notice.scheduled_at.isoformat()}")
+
+
+@broadcasts.command("list")
+@click.option("-m", "--municipality", "slug", default=None)
+@click.option("--limit", default=20, show_default=True)
+def list_cmd(slug: str | None, limit: int) -> None:
+    cli = _cli()
+    with cli.runtime_from_env() as runtime:
+        tenant = cli.resolve_tenant(runtime, slug)
+        with session_scope(runtime.sessions) as session:
+            for n in session.scalars(select(Notice).where(Notice.municipality_id == tenant.id)
+                                     .order_by(Notice.id.desc()).limit(limit)):
+                click.echo(f"#{n.id:<5} {n.status:<16} {n.severity:<9} {n.recipients_sent}/{n.recipients_total}"
+                           f"  {n.scheduled_at:%Y-%m-%d %H:%M}  {n.title}")
+
+
+@broadcasts.command("show")
+@click.argument("notice_id", type=int)
+@click.option("-m", "--municipality", "slug", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def show(notice_id: int, slug: str | None, as_json: bool) -> None:
+    cli = _cli()
+    with cli.runtime_from_env() as runtime:
+        tenant = cli.resolve_tenant(runtime, slug)
+        with session_scope(runtime.sessions) as session:
+            notice = get_notice(session, tenant.id, notice_id)
+            if notice is None:
+                raise click.ClickException(f"no notice #{notice_id} in {tenant.config.slug}")
+            data = {"id": notice.id, "status": notice.status, "title": notice.title, "severity": notice.severity,
+                    "category": notice.category, "target": notice.target, "recipients_total": notice.recipients_total,
+                    "recipients_sent": notice.recipients_sent, "recipients_failed": notice.recipients_failed,
+                    "progress": progress(session, notice.id)}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 2))
+
+
+@broadcasts.command("cancel")
+@click.argument("notice_id", type=int)
+@click.option("-m", "--municipality", "slug", default=None)
+def cancel_cmd(notice_id: int, slug: str | None) -> None:
+    cli = _cli()
+    with cli.runtime_from_env() as runtime:
+        tenant = cli.resolve_tenant(runtime, slug)
+        with session_scope(runtime.sessions) as session:
+            notice = get_notice(session, tenant.id, notice_id)
+            if notice is None:
+                raise click.ClickException(f"no notice #{notice_id}")
+            if not cancel(session, notice):
+                raise click.ClickException(f"notice #{notice_id} is {notice.status}: too late to cancel")
+        click.echo(f"notice #{notice_id} cancelled")
+
+
+@broadcasts.command("worker")
+@click.option("--concurrency", default=4, show_default=True, help="Sending threads.")
+@click.option("--lease", default=60.0, show_default=True, help="Seconds before a dead worker's batch is reclaimed.")
+@click.option("--drain", is_flag=True, help="Exit when nothing is left to send (cron / tests).")
+def worker_cmd(concurrency: int, lease: float, drain: bool) -> None:
+    """Deliver queued and scheduled notices. Several may run on PostgreSQL; run one with SQLite."""
+    cli = _cli()
+    with cli.runtime_from_env() as runtime:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        worker = Worker(runtime, concurrency=concurrency, lease_s=lease)
+        click.echo(f"worker {worker.worker_id} started", err=True)
+        stats = worker.run(stop, drain=drain)
+        click.echo(f"worker stopped: {stats.sent} batch(es) sent, {stats.failed} failed, {stats.retried} retried",
+                   err=True)
+
+
+@click.group("richmenu")
+def richmenu() -> None:
+    """Rich menus (normal and disaster)."""
+
+
+@richmenu.command("deploy")
+@click.argument("spec", type=click.Path(path_type=Path), default=DEFAULT_SPEC)
+@click.option("-m", "--municipality", "slug", default=None)
+def richmenu_deploy(spec: Path, slug: str | None) -> None:
+    """Create the menus of SPEC with their images and set the default."""
+    cli = _cli()
+    with cli.runtime_from_env() as runtime:
+        tenant = cli.resolve_tenant(runtime, slug)
+        with session_scope(runtime.sessions) as session:
+            try:
+                ids = deploy(session, tenant.id, runtime.line_client(tenant.config.slug), spec)
+            except RichMenuError as exc:
+                raise click.ClickException(str(exc)) from exc
+        for name, menu_id in ids.items():
+            click.echo(f"{name}: {menu_id}")
+
+
+@click.command("disaster")
+@click.argument("switch", type=click.Choice(["on", "off", "status"]))
+@click.option("--type", "disaster_type", default="", help="e.g. 洪水, 土砂災害, 地震, 津波")
+@click.option("-m", "--municipality", "slug", default=None)
+def disaster(switch: str, disaster_type: str, slug: str | None) -> None:
+    """Disaster mode: disaster rich menu, emergency notices first in welcome and fallback replies."""
+    from broadcasts.richmenu import state_of
+
+    cli = _cli()
+    with cli.runtime_from_env() as runtime:
+        tenant = cli.resolve_tenant(runtime, slug)
+        with session_scope(runtime.sessions) as session:
+            if switch == "status":
+                state = state_of(session, tenant.id)
+                click.echo(f"disaster mode: {'on' if state.disaster_mode else 'off'} {state.disaster_type}")
+                return
+            try:
+                menu = set_disaster_mode(session, tenant.id, runtime.line_client(tenant.config.slug), switch == "on",
+                                         disaster_type)
+            except RichMenuError as exc:
+                raise click.ClickException(str(exc)) from exc
+        click.echo(f"disaster mode {switch}" + (f" (rich menu {menu})" if menu else
+                                                " (no rich menus deployed: run `machimado richmenu deploy`)"))
