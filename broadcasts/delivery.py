@@ -36,22 +36,25 @@ def now_utc() -> datetime:
 def plan_notice(session: Session, notice: Notice) -> int:
     """Persist the notice's batches; returns the number of recipients."""
     target = Target.of(notice)
-    audience = recipients(session, notice.municipality_id, target)
-    everyone = bool(audience) and not target.districts and len(audience) == follower_count(
-        session, notice.municipality_id)
+    followers = follower_count(session, notice.municipality_id)
+    # An emergency for the whole city needs no list: it goes to every follower by broadcast.
+    audience = [] if target.emergency and not target.districts else recipients(
+        session, notice.municipality_id, target)
+    everyone = followers > 0 and not target.districts and (target.emergency or len(audience) == followers)
+    total = followers if everyone else len(audience)
     if everyone:
         session.add(NoticeBatch(notice_id=notice.id, seq=0, kind="broadcast", recipients=[],
-                                recipient_count=len(audience), retry_key=str(uuid.uuid4())))
+                                recipient_count=followers, retry_key=str(uuid.uuid4())))
     else:
         for seq, users in enumerate(chunks(audience, MULTICAST_MAX)):
             session.add(NoticeBatch(notice_id=notice.id, seq=seq, kind="multicast", recipients=users,
                                     recipient_count=len(users), retry_key=str(uuid.uuid4())))
-    notice.recipients_total = len(audience)
+    notice.recipients_total = total
     notice.planned_at = now_utc()
-    notice.status = "sending" if audience else "sent"
-    if not audience:
+    notice.status = "sending" if total else "sent"
+    if not total:
         notice.finished_at = notice.planned_at
-    return len(audience)
+    return total
 
 
 def plan_due(session: Session, now: datetime | None = None) -> list[int]:
@@ -61,6 +64,12 @@ def plan_due(session: Session, now: datetime | None = None) -> list[int]:
         query = query.with_for_update(skip_locked=True)
     planned = []
     for notice in session.scalars(query.order_by(Notice.severity, Notice.id).limit(20)).all():
+        # Take the notice with a guarded update: a second worker planning at the same moment
+        # (SQLite has no SKIP LOCKED) finds it no longer scheduled and leaves it alone.
+        taken = session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "scheduled")
+                                .values(status="planning").execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
+            continue
         plan_notice(session, notice)
         planned.append(notice.id)
     return planned
@@ -71,24 +80,41 @@ def _claimable(now: datetime, lease: timedelta):  # type: ignore[no-untyped-def]
                and_(NoticeBatch.status == "sending", NoticeBatch.claimed_at < now - lease))
 
 
-def claim_batch(session: Session, worker_id: str, lease: timedelta) -> NoticeBatch | None:
-    """Take one batch for this worker (commit follows in the caller's unit of work)."""
+@dataclass(frozen=True)
+class Job:
+    """A claimed batch, detached from any session."""
+
+    batch_id: int
+    notice_id: int
+    kind: str
+    recipients: list[str]
+    recipient_count: int
+    retry_key: str
+
+
+def claim_batches(session: Session, worker_id: str, lease: timedelta, limit: int = 1) -> list[Job]:
+    """Take up to ``limit`` batches for this worker in one statement (the caller commits).
+
+    PostgreSQL locks the chosen rows with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never pick
+    the same batch; SQLite has a single writer, and the claimable condition is re-checked in the UPDATE.
+    """
     now = now_utc()
-    query = select(NoticeBatch).where(_claimable(now, lease)).order_by(NoticeBatch.id)
+    chosen = select(NoticeBatch.id).where(_claimable(now, lease)).order_by(NoticeBatch.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        batch = session.scalar(query.limit(1).with_for_update(skip_locked=True))
-        candidates = [batch] if batch else []
+        # A materialized CTE: as a plain IN-subquery, PostgreSQL may re-run the locking select and
+        # take more rows than LIMIT.
+        picked = chosen.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        condition = NoticeBatch.id.in_(select(picked.c.id))
     else:
-        candidates = list(session.scalars(query.limit(8)))
-    for batch in candidates:
-        claimed = session.execute(
-            update(NoticeBatch).where(NoticeBatch.id == batch.id, _claimable(now, lease))
-            .values(status="sending", claimed_by=worker_id, claimed_at=now, attempts=NoticeBatch.attempts + 1)
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount == 1:
-            session.refresh(batch)
-            return batch
-    return None
+        condition = NoticeBatch.id.in_(chosen.scalar_subquery())
+    rows = session.execute(
+        update(NoticeBatch).where(condition, _claimable(now, lease))
+        .values(status="sending", claimed_by=worker_id, claimed_at=now, attempts=NoticeBatch.attempts + 1)
+        .returning(NoticeBatch.id, NoticeBatch.notice_id, NoticeBatch.kind, NoticeBatch.recipients,
+                   NoticeBatch.recipient_count, NoticeBatch.retry_key)
+        .execution_options(synchronize_session=False)).all()
+    return sorted((Job(r.id, r.notice_id, r.kind, list(r.recipients), r.recipient_count, r.retry_key)
+                   for r in rows), key=lambda job: job.batch_id)
 
 
 @dataclass(frozen=True)
@@ -97,31 +123,34 @@ class Outcome:
     delay_s: float = 0.0
 
 
-def record_result(session: Session, batch_id: int, worker_id: str, result: SendResult) -> Outcome:
+def record_result(session: Session, job: Job, worker_id: str, result: SendResult) -> Outcome:
     """Store what LINE said, only if this worker still holds the batch."""
-    batch = session.get(NoticeBatch, batch_id)
-    if batch is None or batch.status != "sending" or batch.claimed_by != worker_id:
-        return Outcome("lost_claim")
-    notice_counter = None
+    mine = and_(NoticeBatch.id == job.batch_id, NoticeBatch.status == "sending", NoticeBatch.claimed_by == worker_id)
+    counter = None
     if result.delivered:
-        batch.status, batch.sent_at, batch.request_id = "sent", now_utc(), result.request_id[:64]
-        batch.last_error = "" if result.ok else "409: accepted earlier under the same retry key"
-        notice_counter = Notice.recipients_sent
-        outcome = Outcome("sent")
-    elif result.retryable and batch.attempts < MAX_ATTEMPTS:
-        delay = result.retry_after_s or BACKOFF_S[min(batch.attempts, len(BACKOFF_S)) - 1]
-        batch.status, batch.next_attempt_at = "pending", now_utc() + timedelta(seconds=delay)
-        batch.last_error = f"{result.status or 'network'}: {result.error}"[:500]
-        outcome = Outcome("retry", delay)
+        values = {"status": "sent", "sent_at": now_utc(), "request_id": result.request_id[:64],
+                  "last_error": "" if result.ok else "409: accepted earlier under the same retry key"}
+        counter, outcome = Notice.recipients_sent, Outcome("sent")
     else:
-        batch.status, batch.last_error = "failed", f"{result.status or 'network'}: {result.error}"[:500]
-        notice_counter = Notice.recipients_failed
-        outcome = Outcome("failed")
-    if notice_counter is not None:
-        session.execute(update(Notice).where(Notice.id == batch.notice_id)
-                        .values({notice_counter.key: notice_counter + batch.recipient_count})
+        error = f"{result.status or 'network'}: {result.error}"[:500]
+        attempts = session.scalar(select(NoticeBatch.attempts).where(NoticeBatch.id == job.batch_id)) or 0
+        if result.retryable and attempts < MAX_ATTEMPTS:
+            delay = result.retry_after_s or BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1]
+            values = {"status": "pending", "next_attempt_at": now_utc() + timedelta(seconds=delay),
+                      "last_error": error}
+            outcome = Outcome("retry", delay)
+        else:
+            values = {"status": "failed", "last_error": error}
+            counter, outcome = Notice.recipients_failed, Outcome("failed")
+    updated = session.execute(update(NoticeBatch).where(mine).values(**values)
+                              .execution_options(synchronize_session=False))
+    if updated.rowcount != 1:
+        return Outcome("lost_claim")
+    if counter is not None:
+        session.execute(update(Notice).where(Notice.id == job.notice_id)
+                        .values({counter.key: counter + job.recipient_count})
                         .execution_options(synchronize_session=False))
-        finish_if_done(session, batch.notice_id)
+        finish_if_done(session, job.notice_id)
     return outcome
 
 

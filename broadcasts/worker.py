@@ -11,15 +11,16 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.line_api import SendResult
+from bot.line_api import LineClient, SendResult
 from bot.runtime import Runtime
-from broadcasts.delivery import claim_batch, finish_if_done, plan_due, record_result
+from broadcasts.delivery import Job, claim_batches, finish_if_done, plan_due, record_result
 from broadcasts.models import Notice
 from broadcasts.pacing import Pacer
 from core.db import session_scope
@@ -47,17 +48,20 @@ class WorkerStats:
 
 class Worker:
     def __init__(self, runtime: Runtime, *, concurrency: int = 4, lease_s: float = 60.0,
-                 pacer: Pacer | None = None, worker_id: str | None = None, crash_after: int | None = None):
+                 pacer: Pacer | None = None, worker_id: str | None = None, crash_after: int | None = None,
+                 claim_size: int = 4):
         self.runtime = runtime
         self.concurrency = max(1, concurrency)
         self.lease = timedelta(seconds=lease_s)
         self.pacer = pacer or Pacer()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
         self.crash_after = crash_after
+        self.claim_size = max(1, claim_size)
         self.stats = WorkerStats()
         self._messages: dict[int, tuple[str, list[dict[str, Any]]]] = {}
         self._slugs: dict[int, str] = {}
         self._crashed = threading.Event()
+        self.plan_seconds = 0.0
 
     def _notice_payload(self, notice_id: int) -> tuple[str, list[dict[str, Any]]]:
         cached = self._messages.get(notice_id)
@@ -69,7 +73,7 @@ class Worker:
                 if slug is None:
                     slug = session.scalar(select(Municipality.slug).where(Municipality.id == notice.municipality_id))
                     self._slugs[notice.municipality_id] = slug or ""
-                cached = (slug or "", list(notice.messages))
+                cached = (slug or "", LineClient.prepare(list(notice.messages)))
             self._messages[notice_id] = cached
         return cached
 
@@ -86,23 +90,26 @@ class Worker:
         return client.multicast(recipients, messages, retry_key)
 
     def step(self, stop: threading.Event) -> bool:
-        """Claim and deliver one batch; False when there was nothing to do."""
+        """Claim a few batches and deliver them; False when there was nothing to do."""
         with session_scope(self.runtime.sessions) as session:
-            batch = claim_batch(session, self.worker_id, self.lease)
-            if batch is None:
-                return False
-            job = (batch.id, batch.kind, list(batch.recipients), batch.retry_key, batch.notice_id)
-        batch_id, kind, recipients, retry_key, notice_id = job
-        result = self._send(kind, recipients, retry_key, notice_id, stop)
+            jobs = claim_batches(session, self.worker_id, self.lease, self.claim_size)
+        for job in jobs:
+            if stop.is_set():
+                break  # the unsent rest stays claimed until the lease ends, then another worker takes it
+            self._deliver(job, stop)
+        return bool(jobs)
+
+    def _deliver(self, job: Job, stop: threading.Event) -> None:
+        kind = job.kind
+        result = self._send(kind, job.recipients, job.retry_key, job.notice_id, stop)
         if self.crash_after is not None and self.stats.requests >= self.crash_after:
             self._crashed.set()
             raise SimulatedCrash(f"injected crash after {self.stats.requests} request(s)")
         if result.status == 429:
             self.pacer.back_off(kind, result.retry_after_s or 1.0)
         with session_scope(self.runtime.sessions) as session:
-            outcome = record_result(session, batch_id, self.worker_id, result)
+            outcome = record_result(session, job, self.worker_id, result)
         self.stats.add({"sent": "sent", "retry": "retried", "failed": "failed"}.get(outcome.state, "retried"))
-        return True
 
     def _thread_loop(self, stop: threading.Event, drain: bool) -> None:
         idle_rounds = 0
@@ -120,7 +127,7 @@ class Worker:
             if drain and not self._has_open_batches():
                 return
             idle_rounds += 1
-            stop.wait(min(0.05 * idle_rounds, 1.0))
+            stop.wait(min(0.01 * idle_rounds, 1.0))
 
     def _has_open_batches(self) -> bool:
         from broadcasts.models import NoticeBatch
@@ -130,11 +137,16 @@ class Worker:
                 NoticeBatch.status.in_(("pending", "sending"))).limit(1)) is not None
 
     def plan(self) -> list[int]:
-        with session_scope(self.runtime.sessions) as session:
-            planned = plan_due(session)
-        with session_scope(self.runtime.sessions) as session:
-            for notice_id in session.scalars(select(Notice.id).where(Notice.status == "sending")):
-                finish_if_done(session, notice_id)
+        """Plan due notices and close finished ones; errors are logged, the next round retries."""
+        try:
+            with session_scope(self.runtime.sessions) as session:
+                planned = plan_due(session)
+            with session_scope(self.runtime.sessions) as session:
+                for notice_id in session.scalars(select(Notice.id).where(Notice.status == "sending")):
+                    finish_if_done(session, notice_id)
+        except Exception:
+            log.exception("planning failed; will retry")
+            return []
         return planned
 
     def run(self, stop: threading.Event | None = None, drain: bool = False, poll_s: float = 1.0) -> WorkerStats:
@@ -143,16 +155,17 @@ class Worker:
         The calling thread plans due notices every ``poll_s`` while the delivery threads send.
         """
         stop = stop or threading.Event()
+        started = time.perf_counter()
         self.plan()
+        self.plan_seconds = time.perf_counter() - started
         threads = [threading.Thread(target=self._thread_loop, args=(stop, drain), name=f"deliver-{i}",
                                     daemon=True) for i in range(self.concurrency)]
         for thread in threads:
             thread.start()
-        while any(t.is_alive() for t in threads):
-            if stop.wait(0.1 if drain else poll_s):
+        while not drain and any(t.is_alive() for t in threads):
+            if stop.wait(poll_s):
                 break
-            if not drain:
-                self.plan()
+            self.plan()
         for thread in threads:
             thread.join()
         if not self._crashed.is_set():
