@@ -39,7 +39,29 @@ def build_demo(port: int, instance: Path, host: str = "127.0.0.1") -> tuple[Flas
     tokens = {m.channel_access_token for m in runtime.settings.municipalities.values()}
     platform = create_platform(tokens, f"http://{host}:{port + 1}/callback", config.channel_secret, config.name)
     serve_in_thread(platform, host, port)
+    start_notice_worker(runtime)
+    deploy_rich_menus(runtime)
     return bot, platform, sim_url
+
+
+def deploy_rich_menus(runtime) -> None:  # type: ignore[no-untyped-def]
+    from broadcasts.richmenu import deploy
+    from core.db import session_scope
+
+    tenant = runtime.tenant(runtime.settings.default_slug)
+    with session_scope(runtime.sessions) as session:
+        deploy(session, tenant.id, runtime.line_client(tenant.config.slug))
+
+
+def start_notice_worker(runtime) -> threading.Event:  # type: ignore[no-untyped-def]
+    """The demo delivers notices too (`machimado broadcasts send` from another terminal reaches the chat)."""
+    from broadcasts.worker import Worker
+
+    stop = threading.Event()
+    worker = Worker(runtime, concurrency=1, lease_s=30)
+    threading.Thread(target=worker.run, kwargs={"stop": stop, "poll_s": 0.5}, name="notices", daemon=True).start()
+    runtime.demo_worker_stop = stop
+    return stop
 
 
 def run_demo(port: int) -> None:

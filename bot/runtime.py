@@ -37,6 +37,7 @@ class Runtime:
     _clients: dict[str, LineClient] = field(default_factory=dict)
     _tenants: dict[str, Tenant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    demo_worker_stop: threading.Event | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -71,6 +72,8 @@ class Runtime:
         return tenant
 
     def close(self) -> None:
+        if self.demo_worker_stop is not None:
+            self.demo_worker_stop.set()
         for client in self._clients.values():
             client.close()
         self.engine.dispose()

@@ -162,3 +162,35 @@ def test_rich_menu_is_shown_and_its_areas_tap(page, demo_url: str) -> None:  # t
     phone.locator(".richmenu-area", has_text="メニュー").click()
     expect(phone.locator(".quick button", has_text="防災・避難")).to_be_visible(timeout=10000)
     page.screenshot(path=str(ARTIFACTS / "06-rich-menu.png"))
+
+
+def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from bot.runtime import Runtime
+    from broadcasts.notices import create_notice
+    from core.db import session_scope
+    from core.settings import load_settings
+
+    a = add_resident(page, "鈴木")
+    b = add_resident(page, "高橋")
+    for phone in (a, b):
+        phone.locator("button.follow").click()
+        expect(phone.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
+    expect(a.locator(".richmenu-area", has_text="配信設定")).to_be_visible(timeout=10000)  # deployed by the demo
+    a.locator(".richmenu-area", has_text="配信設定").click()
+    a.locator(".quick button", has_text="✓イベント").click()
+    expect(a.locator(".talk")).to_contain_text("「イベント」のお知らせを止めました", timeout=10000)
+
+    runtime = Runtime.from_settings(load_settings())  # staff side: same database, like the CLI
+    try:
+        tenant = runtime.tenant(runtime.settings.default_slug)
+        with session_scope(runtime.sessions) as session:
+            create_notice(session, tenant.id, tenant.config, title="夏まつり", body="8月1日に中央公園で開催します。",
+                          category="イベント")
+    finally:
+        runtime.close()
+    expect(b.locator(".talk")).to_contain_text("【お知らせ】夏まつり", timeout=15000)
+    expect(page.locator("#sent-list")).to_contain_text("multicast 1人", timeout=10000)
+    expect(a.locator(".talk")).not_to_contain_text("夏まつり")
+    page.screenshot(path=str(ARTIFACTS / "07-segment-notice.png"))

@@ -182,7 +182,7 @@ async function refreshRichMenu(phone) {
   menu.areas.forEach(area => {
     const b = area.bounds;
     const button = actionButton(phone.profile.userId, area.action, "richmenu-area");
-    button.textContent = area.action.label || area.action.text || "";
+    button.replaceChildren(el("span", "sr-only", area.action.label || area.action.text || ""));
     Object.assign(button.style, {left: `${100 * b.x / width}%`, top: `${100 * b.y / height}%`,
                                  width: `${100 * b.width / width}%`, height: `${100 * b.height / height}%`});
     canvas.appendChild(button);
