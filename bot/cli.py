@@ -72,7 +72,25 @@ def init_database(runtime: Runtime, load_demo: bool = True) -> dict[str, dict[st
             empty = not session.scalar(select(func.count(FaqEntry.id)).where(FaqEntry.municipality_id == muni_id))
             if pack and empty:
                 loaded[slug] = import_entries(session, muni_id, load_pack_file(pack), author="init").as_dict()
+            seed_directory(session, muni_id, demo=load_demo and slug == "sample" and not config.faq_pack_path)
     return loaded
+
+
+def seed_directory(session, municipality_id: int, demo: bool) -> None:  # type: ignore[no-untyped-def]
+    """Procedures for every municipality with none; the fictional demo city's places for the demo."""
+    from directory.additions import apply_additions
+    from directory.importer import import_places
+    from directory.models import Place, Procedure
+    from directory.procedures import DEFAULT_PACK as PROCEDURES
+    from directory.procedures import import_procedures, load_procedures
+
+    if not session.scalar(select(func.count(Procedure.id)).where(Procedure.municipality_id == municipality_id)):
+        import_procedures(session, municipality_id, load_procedures(PROCEDURES))
+    if demo and not session.scalar(select(func.count(Place.id)).where(Place.municipality_id == municipality_id)):
+        data = PROCEDURES.parent
+        for kind in ("facilities", "shelters", "aed"):
+            import_places(session, municipality_id, kind, (data / f"sample_{kind}.csv").read_bytes())
+        apply_additions(session, municipality_id, data / "sample_additions.yaml")
 
 
 @main.command()
@@ -156,11 +174,13 @@ def faq_ask(question: str, slug: str | None, as_json: bool, limit: int) -> None:
 def _register_commands() -> None:
     from bot.cli_eval import faq_eval
     from broadcasts.cli import broadcasts, disaster, richmenu
+    from directory.cli import directory
 
     faq.add_command(faq_eval)
     main.add_command(broadcasts)
     main.add_command(richmenu)
     main.add_command(disaster)
+    main.add_command(directory)
 
 
 _register_commands()

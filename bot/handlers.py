@@ -18,12 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import cards
+from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
 from bot.events import InboundEvent
 from bot.runtime import Runtime, Tenant
 from core.db import session_scope
 from core.models import Follower, ProcessedEvent
+from directory.models import Procedure
 from faq import service
 from faq.models import FaqEntry, QuestionLog
 from faq.normalize import fold
@@ -72,7 +75,9 @@ def disaster_mode(ctx: Context) -> bool:
 
 
 def fallback(ctx: Context) -> Reply:
-    lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) if disaster_mode(ctx) else []
+    """In disaster mode the fallback leads with emergencies and open shelters."""
+    lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) + dchat.open_shelters_lead(ctx.session, ctx.tenant.id) \
+        if disaster_mode(ctx) else []
     return lead + m.fallback(ctx.config)
 
 
@@ -83,6 +88,12 @@ def command_reply(ctx: Context, text: str) -> Reply | None:
         return m.welcome(ctx.config)
     if word in prefs.NOTICE_WORDS or word in prefs.EMERGENCY_WORDS:
         return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS)
+    if word in dchat.SHELTER_WORDS:
+        return dchat.shelter_question(ctx.session, ctx.tenant.id, ctx.config)
+    if word in dchat.AED_WORDS:
+        if ctx.event.user_id and not ctx.event.in_group:
+            dchat.remember(upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id), "aed")
+        return [cards.ask_location("位置情報を送ると、近くのAEDをご案内します。\n緊急のときは、まず119番に通報してください。")]
     if word in CONTACT_WORDS:
         c = ctx.config.contact
         return [m.text(f"お問い合わせは{c.desk}へお願いします。\n電話 {c.phone}（{c.hours}）" +
@@ -109,10 +120,16 @@ def answer_text(ctx: Context, text: str) -> Reply:
     qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
     if result.empty_query:
         return m.input_hint(ctx.config)
+    facilities = dchat.facility_intent(ctx.session, ctx.tenant.id, result.analysis)
+    if facilities:
+        qlog.outcome = "answer"
+        return [m.text("施設のご案内です。「予約する」から空き状況の確認と予約ができます。")] + \
+            cards.facility_cards(ctx.config, facilities)
     if result.outcome == "answer" and result.top:
-        entry = service.get_entry(ctx.session, ctx.tenant.id, result.top.entry_id)
-        if entry is not None:
-            return m.answer(ctx.config, entry, qlog.id)
+        reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, result.top.kind,
+                                       result.top.entry_id, qlog.id)
+        if reply is not None:
+            return reply
     if result.outcome in ("answer", "suggest"):
         return m.suggestions(result.candidates[:3], qlog.id)
     return fallback(ctx)
@@ -124,6 +141,10 @@ def on_message(ctx: Context) -> Reply:
         return []
     if event.message_type == "text":
         return answer_text(ctx, str(event.message.get("text", "")))
+    if event.message_type == "location":
+        follower = upsert_follower(ctx.session, ctx.tenant.id, event.user_id) \
+            if event.user_id and not event.in_group else None
+        return dchat.on_location(ctx.session, ctx.tenant.id, ctx.config, follower, event.message)
     return m.non_text_hint(ctx.config, event.message_type)
 
 
@@ -149,8 +170,14 @@ def on_postback(ctx: Context) -> Reply:
     action = (params.get("action") or [""])[0]
     tid = ctx.tenant.id
     if action == "answer":
-        entry = service.get_entry(ctx.session, tid, _int(params, "entry") or 0)
-        return m.answer(ctx.config, entry, _int(params, "q")) if entry else fallback(ctx)
+        kind = (params.get("kind") or ["faq"])[0]
+        reply = dchat.render_candidate(ctx.session, tid, ctx.config, kind, _int(params, "entry") or 0,
+                                       _int(params, "q"))
+        return reply if reply is not None else fallback(ctx)
+    if action == "bring":
+        proc = ctx.session.scalar(select(Procedure).where(Procedure.id == (_int(params, "id") or 0),
+                                                          Procedure.municipality_id == tid))
+        return cards.bring_list(ctx.config, proc) if proc else fallback(ctx)
     if action == "feedback":
         helpful = (params.get("v") or ["0"])[0] == "1"
         service.record_feedback(ctx.session, tid, _int(params, "q"), _int(params, "entry"), helpful)

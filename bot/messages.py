@@ -94,8 +94,9 @@ def link_buttons(config: MunicipalityConfig, title: str, links: list[dict[str, s
 
 def suggestions(candidates: list[Any], log_id: int | None) -> list[Message]:
     lines = "\n".join(f"{i}. {c.question}" for i, c in enumerate(candidates, 1))
-    items = [postback_item(f"{i}. {c.question}", postback_data("answer", entry=c.entry_id, q=log_id), c.question)
-             for i, c in enumerate(candidates, 1)]
+    items = [postback_item(f"{i}. {c.question}", postback_data(
+        "answer", entry=c.entry_id, q=log_id, kind=None if c.kind == "faq" else c.kind), c.question)
+        for i, c in enumerate(candidates, 1)]
     items.append(postback_item("どれも違う", postback_data("none", q=log_id), "どれも違う"))
     return [text(f"もしかして、次のどれかでしょうか？\n{lines}\n\n番号のボタンを押すと回答を表示します。", items)]
 

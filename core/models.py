@@ -37,6 +37,9 @@ class Follower(Base):
     # Notice preferences chosen in chat (配信設定); 防災 emergencies ignore them.
     topics: Mapped[list[str] | None] = mapped_column(JSON, default=None)  # None = every topic
     district: Mapped[str | None] = mapped_column(String(40), default=None)
+    # What the resident asked to find before sharing a location (e.g. "aed"); expires after a while.
+    pending_lookup: Mapped[str | None] = mapped_column(String(20), default=None)
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     followed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     unfollowed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -76,13 +76,14 @@ class FieldIndex:
 
 @dataclass(frozen=True)
 class IndexedEntry:
-    entry_id: int
-    key: str
+    entry_id: int  # row id within its kind
+    key: str  # unique across kinds: FAQ key, "proc:<key>", "place:<id>"
     question: str
     category: str
     phrasings: tuple[Analysis, ...]
     keywords: tuple[str, ...]
     answer_words: tuple[str, ...]
+    kind: str = "faq"  # faq | procedure | facility
 
 
 @dataclass(frozen=True)

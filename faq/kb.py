@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.tenancy import MunicipalityConfig
+from directory.models import Place, Procedure
 from faq.index import FaqIndex, IndexedEntry
 from faq.matcher import Matcher
 from faq.models import FaqEntry
@@ -22,12 +23,19 @@ from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
 
 
 def kb_version(session: Session, municipality_id: int) -> tuple[object, ...]:
-    row = session.execute(
+    """Changes whenever an FAQ entry, a procedure or a facility of the municipality changes."""
+    faq = session.execute(
         select(func.count(FaqEntry.id), func.max(FaqEntry.id), func.sum(FaqEntry.revision),
                func.max(FaqEntry.updated_at))
         .where(FaqEntry.municipality_id == municipality_id)
     ).one()
-    return tuple(str(v) for v in row)
+    procedures = session.execute(
+        select(func.count(Procedure.id), func.max(Procedure.id), func.sum(Procedure.revision),
+               func.max(Procedure.updated_at)).where(Procedure.municipality_id == municipality_id)).one()
+    places = session.execute(
+        select(func.count(Place.id), func.max(Place.id), func.max(Place.updated_at))
+        .where(Place.municipality_id == municipality_id, Place.kind == "facilities")).one()
+    return tuple(str(v) for v in (*faq, *procedures, *places))
 
 
 def _synonym_files(config: MunicipalityConfig) -> list[Path]:
@@ -49,14 +57,42 @@ def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
                         answer_words=normalizer.analyze(entry.answer).words)
 
 
+def index_procedure(normalizer: Normalizer, proc: Procedure) -> IndexedEntry:
+    phrasings = tuple(normalizer.analyze(p) for p in [proc.name, *(proc.aliases or [])] if p.strip())
+    keywords = tuple(w for k in [proc.category, "手続き", "申請"] for w in normalizer.analyze(k).words)
+    return IndexedEntry(entry_id=proc.id, key=f"proc:{proc.key}", question=proc.name, category=proc.category,
+                        phrasings=phrasings, keywords=keywords,
+                        answer_words=normalizer.analyze(f"{proc.summary} {proc.eligibility}").words,
+                        kind="procedure")
+
+
+def index_facility(normalizer: Normalizer, place: Place) -> IndexedEntry:
+    additions = place.additions or {}
+    phrasings = tuple(normalizer.analyze(p) for p in (place.name, place.kana) if p and p.strip())
+    extra = ["施設", *(additions.get("rooms") or []), *(["予約"] if additions.get("reservation_url") else []),
+             str((place.attributes or {}).get("category", ""))]
+    keywords = tuple(w for k in extra for w in normalizer.analyze(k).words)
+    return IndexedEntry(entry_id=place.id, key=f"place:{place.id}", question=place.name, category="施設",
+                        phrasings=phrasings, keywords=keywords,
+                        answer_words=normalizer.analyze(f"{place.description} {place.address}").words,
+                        kind="facility")
+
+
 def build_matcher(session: Session, municipality_id: int, config: MunicipalityConfig,
                   normalizer: Normalizer | None = None) -> Matcher:
+    """FAQ, procedures and facilities in one index: one query, one ranked list, one policy."""
     normalizer = normalizer or build_normalizer(config)
     entries = session.scalars(
         select(FaqEntry).where(FaqEntry.municipality_id == municipality_id, FaqEntry.active.is_(True))
         .order_by(FaqEntry.id)
     ).all()
-    return Matcher(normalizer, FaqIndex([index_entry(normalizer, e) for e in entries]), config.thresholds)
+    indexed = [index_entry(normalizer, e) for e in entries]
+    indexed += [index_procedure(normalizer, p) for p in session.scalars(
+        select(Procedure).where(Procedure.municipality_id == municipality_id).order_by(Procedure.id))]
+    indexed += [index_facility(normalizer, p) for p in session.scalars(
+        select(Place).where(Place.municipality_id == municipality_id, Place.kind == "facilities")
+        .order_by(Place.id))]
+    return Matcher(normalizer, FaqIndex(indexed), config.thresholds)
 
 
 @dataclass

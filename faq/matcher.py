@@ -30,9 +30,11 @@ class Candidate:
     key: str
     question: str
     score: float
+    kind: str = "faq"
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.entry_id, "key": self.key, "question": self.question, "score": round(self.score, 4)}
+        return {"id": self.entry_id, "key": self.key, "question": self.question, "score": round(self.score, 4),
+                "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Matcher:
         if exclude:
             hits = [h for h in hits if h.entry.key not in exclude]
         scored = sorted(((self._rescore(query, h), h) for h in hits), key=lambda p: -p[0])[:limit]
-        candidates = [Candidate(h.entry.entry_id, h.entry.key, h.entry.question, s) for s, h in scored]
+        candidates = [Candidate(h.entry.entry_id, h.entry.key, h.entry.question, s, h.entry.kind) for s, h in scored]
         fields = scored[0][1].fields if scored else {}
         return query, candidates, fields
 

@@ -22,7 +22,8 @@ def ask(session: Session, matcher: Matcher, municipality_id: int, text: str, *,
         municipality_id=municipality_id, follower_id=follower_id, channel=channel,
         text=text[:MAX_LOGGED_CHARS], normalized=result.analysis.normalized[:2000],
         candidates=[c.as_dict() for c in result.candidates[:5]], outcome=result.outcome,
-        top_entry_id=result.top.entry_id if result.top else None, confidence=result.confidence,
+        top_entry_id=result.top.entry_id if result.top and result.top.kind == "faq" else None,
+        confidence=result.confidence,
     )
     session.add(log)
     session.flush()

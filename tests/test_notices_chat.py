@@ -95,9 +95,11 @@ def test_disaster_mode_switches_rich_menu_and_leads_fallback(app, client, fake_l
     add_followers(app, fake_line, 1)
     make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
     run_worker(app)
+    assert runner.invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
     post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))
     replies = last_reply(fake_line)
-    assert replies[0]["text"].startswith("⚠ 現在の緊急情報") and "お問い合わせください" in replies[1]["text"]
+    assert replies[0]["text"].startswith("⚠ 現在の緊急情報") and "北小学校" in replies[1]["text"]
+    assert "お問い合わせください" in replies[2]["text"]
     assert runner.invoke(main, ["disaster", "off"]).exit_code == 0
     assert fake_line.default_rich_menu == normal
     post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine
 
 import broadcasts.models  # noqa: F401
 import core.models  # noqa: F401  (register tables)
+import directory.models  # noqa: F401
 import faq.models  # noqa: F401
 from core.db import Base
 
