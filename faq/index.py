@@ -53,25 +53,34 @@ class FieldIndex:
                 weights.setdefault(term, []).append(self.idf[term] * tf * (K1 + 1) / (tf + norm))
         self.postings = {t: (np.asarray(ids[t], dtype=np.int32), np.asarray(weights[t], dtype=np.float32))
                          for t in ids}
+        self.one_unit_per_entry = self.n_units == n_entries and bool(
+            np.array_equal(self.unit_entry, np.arange(n_entries)))
 
     def query_weight(self, terms: Sequence[str]) -> float:
         """Upper bound of a query's score here: unknown terms count at maximum IDF."""
         return sum(self.idf.get(t, self.max_idf) for t in set(terms)) or 1.0
 
     def score(self, terms: Sequence[str]) -> np.ndarray:
-        """Per-entry score (best unit per entry), normalized by the query weight."""
-        unit_scores = np.zeros(self.n_units, dtype=np.float32)
-        touched = []
-        for term in set(terms):
-            posting = self.postings.get(term)
-            if posting is not None:
-                unit_scores[posting[0]] += posting[1]
-                touched.append(posting[0])
+        """Per-entry score (best unit per entry), normalized by the query weight.
+
+        Only the query terms' postings are touched: scatter-add into units, then a scatter-max into
+        entries over the touched units (numpy's unbuffered ``ufunc.at``), so the cost follows the
+        postings, not the size of the knowledge base.
+        """
+        found = [self.postings[t] for t in set(terms) if t in self.postings]
         entry_scores = np.zeros(self.n_entries, dtype=np.float32)
-        if touched:
-            units = np.unique(np.concatenate(touched))
-            np.maximum.at(entry_scores, self.unit_entry[units], unit_scores[units])
-        return np.minimum(entry_scores / np.float32(self.query_weight(terms)), np.float32(1.0))
+        if not found:
+            return entry_scores
+        ids = np.concatenate([p[0] for p in found]) if len(found) > 1 else found[0][0]
+        weights = np.concatenate([p[1] for p in found]) if len(found) > 1 else found[0][1]
+        if self.one_unit_per_entry:
+            np.add.at(entry_scores, ids, weights)
+        else:
+            unit_scores = np.zeros(self.n_units, dtype=np.float32)
+            np.add.at(unit_scores, ids, weights)
+            np.maximum.at(entry_scores, self.unit_entry[ids], unit_scores[ids])
+        entry_scores /= np.float32(self.query_weight(terms))
+        return np.minimum(entry_scores, np.float32(1.0), out=entry_scores)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,10 @@ class FaqIndex:
         per_field = {name: self.fields[name].score(terms[name]) if terms[name] else
                      np.zeros(len(self.entries), dtype=np.float32) for name in self.fields}
         total = sum(self.weights[name] * per_field[name] for name in per_field)
-        top = np.argsort(-total, kind="stable")[:limit]
+        if limit < len(total):
+            part = np.argpartition(-total, limit)[:limit]
+            top = part[np.argsort(-total[part], kind="stable")]
+        else:
+            top = np.argsort(-total, kind="stable")[:limit]
         return [Scored(self.entries[i], float(total[i]), {f: float(per_field[f][i]) for f in per_field})
                 for i in top if total[i] > 0]

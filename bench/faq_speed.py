@@ -1,0 +1,125 @@
+"""Benchmark: FAQ matching latency at 1k / 10k / 100k entries vs. the naive rapidfuzz scan.
+
+Builds synthetic Japanese knowledge bases (3 phrasings per entry, answers of realistic length) from the
+demo pack's vocabulary, then times ``Matcher.match`` (the webhook's matcher: normalization, index,
+rescoring, policy) and, on the same queries, ``rapidfuzz.process.extractOne(query, all_phrasings,
+scorer=WRatio)``. Prints one JSON object: per size ``entries, p50_ms, p99_ms, build_s, rss_mb,
+naive_p50_ms, speedup`` plus ``growth_10k_to_100k`` (p50 ratio).
+
+Usage: python bench/faq_speed.py --json [--sizes 1000,10000,100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rapidfuzz import fuzz, process  # noqa: E402
+
+from core.tenancy import Thresholds, default_municipality  # noqa: E402
+from faq.index import FaqIndex, IndexedEntry  # noqa: E402
+from faq.kb import build_normalizer  # noqa: E402
+from faq.matcher import Matcher  # noqa: E402
+from faq.packs import load_pack_file  # noqa: E402
+
+PACK = Path(__file__).resolve().parent.parent / "faq" / "data" / "demo_pack.yaml"
+TEMPLATES = ["{a}の{b}について知りたい", "{a}を{v}したい", "{a}の{b}はどこでできますか", "{a}と{b}の{c}を教えてください",
+             "{a}の{b}に必要なもの", "{a}で{b}を{v}する方法", "{a}の{b}はいつまでですか", "{b}の{a}を{v}できますか"]
+VERBS = ["申請", "変更", "予約", "確認", "登録", "相談", "利用", "届出", "解約", "更新"]
+
+
+def rss_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * 4096 / 1024 / 1024
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def vocabulary(normalizer) -> list[str]:  # type: ignore[no-untyped-def]
+    words: set[str] = set()
+    for entry in load_pack_file(PACK):
+        for text in [entry["question"], *entry["alt_questions"], *entry["keywords"], entry["answer"]]:
+            for m in normalizer._morphemes(text):  # noqa: SLF001 - surface nouns for realistic text
+                if m.part_of_speech()[0] == "名詞" and len(m.surface()) >= 2:
+                    words.add(m.surface())
+    return sorted(words)
+
+
+def synthetic(n: int, nouns: list[str], rng: random.Random) -> list[dict]:
+    entries = []
+    for i in range(n):
+        a, b, c = rng.sample(nouns, 3)
+        phrasings = [t.format(a=a, b=b, c=c, v=rng.choice(VERBS)) for t in rng.sample(TEMPLATES, 3)]
+        answer = "、".join(rng.sample(nouns, 12)) + f"について、{a}の窓口でご案内しています。" * 2
+        entries.append({"id": i, "phrasings": phrasings, "answer": answer, "keywords": [a, b]})
+    return entries
+
+
+def perturb(text: str, rng: random.Random) -> str:
+    """A resident's version: drop particles or politeness, add colloquial endings."""
+    text = text.replace("について知りたい", "のこと").replace("を教えてください", "おしえて")
+    return text + rng.choice(["", "？", "です", "んだけど"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--naive-queries", type=int, default=30)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    normalizer = build_normalizer(default_municipality({}, production=False))
+    nouns = vocabulary(normalizer)
+    results: dict[str, dict] = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        rng = random.Random(size)
+        data = synthetic(size, nouns, rng)
+        gc.collect()
+        before = rss_mb()
+        started = time.perf_counter()
+        indexed = [IndexedEntry(entry_id=e["id"], key=str(e["id"]), question=e["phrasings"][0], category="",
+                                phrasings=tuple(normalizer.analyze(p) for p in e["phrasings"]),
+                                keywords=tuple(w for k in e["keywords"] for w in normalizer.analyze(k).words),
+                                answer_words=normalizer.analyze(e["answer"]).words) for e in data]
+        matcher = Matcher(normalizer, FaqIndex(indexed), Thresholds())
+        build_s = time.perf_counter() - started
+        memory = rss_mb() - before
+        queries = [perturb(rng.choice(rng.choice(data)["phrasings"]), rng) for _ in range(args.queries)]
+        matcher.match(queries[0])
+        timings = []
+        for query in queries:
+            t = time.perf_counter()
+            matcher.match(query)
+            timings.append((time.perf_counter() - t) * 1000)
+        all_phrasings = [p for e in data for p in e["phrasings"]]
+        naive = []
+        for query in queries[: args.naive_queries]:
+            t = time.perf_counter()
+            process.extractOne(query, all_phrasings, scorer=fuzz.WRatio)
+            naive.append((time.perf_counter() - t) * 1000)
+        timings.sort()
+        p50 = statistics.median(timings)
+        naive_p50 = statistics.median(naive)
+        results[str(size)] = {"entries": size, "p50_ms": round(p50, 3),
+                              "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3),
+                              "build_s": round(build_s, 2), "rss_mb": round(memory, 1),
+                              "naive_p50_ms": round(naive_p50, 2), "speedup": round(naive_p50 / p50, 1)}
+        del matcher, indexed, data
+    if "10000" in results and "100000" in results:
+        results["growth_10k_to_100k"] = round(results["100000"]["p50_ms"] / results["10000"]["p50_ms"], 2)
+    print(json.dumps(results) if args.json else json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
