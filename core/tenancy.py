@@ -47,9 +47,9 @@ class Contact:
 class Thresholds:
     """Confidence cut-offs for the answer policy (see faq.policy)."""
 
-    answer: float = 0.62
+    answer: float = 0.60
     suggest: float = 0.30
-    margin: float = 0.06
+    margin: float = 0.12
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class Scored:
     fields: dict[str, float]
 
 
-FIELD_WEIGHTS = {"q": 0.50, "r": 0.20, "k": 0.15, "a": 0.15}
+FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
 
 
 class FaqIndex:
