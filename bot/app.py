@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
 from bot.runtime import Runtime
@@ -29,17 +30,28 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(webhook)
     app.register_blueprint(health)
+    from admin import register_admin
+
+    register_admin(app)
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/admin/"):
+            messages = {403: "この操作をする権限がありません。", 404: "ページが見つかりません。"}
+            return render_template_string(ERROR_PAGE, code=exc.code,
+                                          message=messages.get(exc.code or 0, exc.description)), exc.code
         return jsonify(error=exc.name, message=exc.description), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error: %s", type(exc).__name__)
         return jsonify(error="Internal Server Error", message="予期しないエラーが発生しました。"), 500
+
+
+ERROR_PAGE = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>{{ code }}</title>
+<p>{{ message }}</p><p><a href="/admin/">管理画面のトップへ</a></p></html>"""
 
 
 def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
@@ -50,7 +62,8 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
                       JSON_AS_ASCII=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=settings.env == "production")
+                      SESSION_COOKIE_SECURE=settings.env == "production", SESSION_COOKIE_NAME="machimado_session",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_FORM_MEMORY_SIZE=2_000_000)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     configure_logging(app)
     register_runtime(app, settings)

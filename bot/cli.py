@@ -186,6 +186,30 @@ def _register_commands() -> None:
 _register_commands()
 
 
+@main.group("admin")
+def admin_group() -> None:
+    """Staff accounts for the console (/admin/)."""
+
+
+@admin_group.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "editor", "broadcaster", "admin", "superuser"]), required=True)
+@click.option("-m", "--municipality", "slug", default=None, help="Required except for superusers.")
+@click.option("--name", "display_name", default="")
+@click.password_option(help="At least 10 characters (prompted when omitted).")
+def create_user_cmd(username: str, role: str, slug: str | None, display_name: str, password: str) -> None:
+    from admin.auth import AuthError, create_user
+
+    with runtime_from_env() as runtime:
+        muni_id = None if role == "superuser" else resolve_tenant(runtime, slug).id
+        try:
+            with session_scope(runtime.sessions) as session:
+                create_user(session, username, password, role, muni_id, display_name)
+        except AuthError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"created {role} {username!r}" + (f" for {slug or runtime.settings.default_slug}" if muni_id else ""))
+
+
 @main.command()
 @click.option("--days", type=int, default=None, help="Keep this many days (default: MACHIMADO_RETENTION_DAYS).")
 def purge(days: int | None) -> None:

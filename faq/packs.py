@@ -79,7 +79,7 @@ def _str_list(value: Any, where: str, name: str, errors: list[str]) -> list[str]
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def _validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | None:
+def validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         errors.append(f"{where}: each entry must be a mapping with id, question and answer")
         return None
@@ -145,7 +145,7 @@ def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
     for raw in data["entries"]:
         line = raw.get(LINE_KEY, "?") if isinstance(raw, dict) else "?"
         where = f"{filename}:{line}"
-        entry = _validate_entry(raw, where, errors)
+        entry = validate_entry(raw, where, errors)
         if entry is None:
             continue
         if entry["id"] in seen:

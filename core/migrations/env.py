@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import admin.models  # noqa: F401
 import broadcasts.models  # noqa: F401
 import core.models  # noqa: F401  (register tables)
 import directory.models  # noqa: F401

@@ -1,0 +1,54 @@
+"""The staff console (/admin/): Japanese, server-rendered, no external CDN (works inside LGWAN)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, request
+
+from admin.auth import allowed, check_csrf, csrf_token, current_user
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+                      static_folder="static", static_url_path="/static")
+
+
+@blueprint.before_request
+def protect_forms() -> None:
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        check_csrf()
+
+
+@blueprint.after_request
+def security_headers(response):  # type: ignore[no-untyped-def]
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@blueprint.context_processor
+def template_helpers() -> dict:
+    from admin.auth import tenant_id
+
+    user = current_user()
+    muni = None
+    if user is not None:
+        from core.models import Municipality
+
+        muni = g.db.get(Municipality, tenant_id())
+    return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni}
+
+
+def register_admin(app: Flask) -> None:
+    from admin import views_auth, views_dashboard, views_directory, views_faq, views_inbox, views_notices  # noqa: F401
+
+    app.register_blueprint(blueprint)
+
+    @app.teardown_request
+    def close_db(exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()

@@ -1,0 +1,69 @@
+"""Numbers for the dashboard (no Flask: the CLI or reports can reuse them)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.models import Follower
+from faq.models import Feedback, QuestionLog
+
+
+def _days(n: int) -> list[date]:
+    today = datetime.now(UTC).date()
+    return [today - timedelta(days=i) for i in range(n - 1, -1, -1)]
+
+
+def _day(value: datetime | None) -> date | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+
+
+def followers_daily(session: Session, municipality_id: int, days: int = 30) -> list[tuple[str, int, int, int]]:
+    """(day, follows, blocks, followers at end of day)."""
+    rows = session.execute(select(Follower.followed_at, Follower.unfollowed_at, Follower.status)
+                           .where(Follower.municipality_id == municipality_id)).all()
+    follows = Counter(_day(f) for f, _, _ in rows)
+    blocks = Counter(_day(u) for _, u, s in rows if s == "blocked")
+    result = []
+    for day in _days(days):
+        total = sum(1 for f, u, s in rows if _day(f) and _day(f) <= day and not (s == "blocked" and _day(u) and
+                                                                              _day(u) <= day))
+        result.append((day.isoformat(), follows.get(day, 0), blocks.get(day, 0), total))
+    return result
+
+
+def questions_daily(session: Session, municipality_id: int, days: int = 30) -> list[tuple[str, int, int, int]]:
+    """(day, answered, suggested, fallback)."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    rows = session.execute(select(QuestionLog.created_at, QuestionLog.outcome).where(
+        QuestionLog.municipality_id == municipality_id, QuestionLog.created_at >= since)).all()
+    counts = Counter((_day(c), o) for c, o in rows)
+    return [(d.isoformat(), counts.get((d, "answer"), 0), counts.get((d, "suggest"), 0), counts.get((d, "fallback"), 0))
+            for d in _days(days)]
+
+
+def outcome_mix(session: Session, municipality_id: int) -> dict[str, int]:
+    rows = session.execute(select(QuestionLog.outcome, func.count(QuestionLog.id))
+                           .where(QuestionLog.municipality_id == municipality_id).group_by(QuestionLog.outcome))
+    return {o: n for o, n in rows}
+
+
+def feedback_rate(session: Session, municipality_id: int) -> tuple[int, int]:
+    rows = dict(session.execute(select(Feedback.helpful, func.count(Feedback.id))
+                                .where(Feedback.municipality_id == municipality_id).group_by(Feedback.helpful)).all())
+    return rows.get(True, 0), rows.get(False, 0)
+
+
+def top_questions(session: Session, municipality_id: int, unanswered: bool = False, limit: int = 10
+                  ) -> list[tuple[str, int]]:
+    query = select(QuestionLog.text, func.count(QuestionLog.id)).where(QuestionLog.municipality_id == municipality_id,
+                                                                      QuestionLog.text != "")
+    if unanswered:
+        query = query.where(QuestionLog.outcome == "fallback", QuestionLog.handled.is_(False))
+    rows = session.execute(query.group_by(QuestionLog.text).order_by(func.count(QuestionLog.id).desc()).limit(limit))
+    return [(t, n) for t, n in rows]

@@ -1,0 +1,70 @@
+"""Login, logout, password change, municipality switch (superusers)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from admin import blueprint
+from admin.auth import AuthError, audit, authenticate, current_user, db, hash_password, requires, safe_next
+from core.models import Municipality
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    error = None
+    if request.method == "POST":
+        try:
+            user = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+        except AuthError as exc:
+            db().commit()  # keep the failure count
+            error = str(exc)
+        else:
+            session.clear()
+            session["staff_id"], session["auth_version"] = user.id, user.password_hash[-16:]
+            session.permanent = True
+            audit("login", "staff_user", user.id, municipality_id=user.municipality_id)
+            db().commit()
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("admin/login.html", error=error), (401 if error else 200)
+
+
+@blueprint.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@requires("view")
+def password():  # type: ignore[no-untyped-def]
+    user = current_user()
+    assert user is not None
+    if request.method == "POST":
+        from werkzeug.security import check_password_hash
+
+        if not check_password_hash(user.password_hash, request.form.get("current", "")):
+            flash("現在のパスワードが違います。", "error")
+        elif request.form.get("new") != request.form.get("confirm"):
+            flash("新しいパスワードが一致しません。", "error")
+        else:
+            try:
+                user.password_hash = hash_password(request.form.get("new", ""))
+            except AuthError as exc:
+                flash(str(exc), "error")
+            else:
+                session["auth_version"] = user.password_hash[-16:]
+                audit("password_change", "staff_user", user.id)
+                db().commit()
+                flash("パスワードを変更しました。", "ok")
+                return redirect(url_for("admin.dashboard"))
+    return render_template("admin/password.html")
+
+
+@blueprint.post("/municipality")
+@requires("superuser")
+def switch_municipality():  # type: ignore[no-untyped-def]
+    chosen = db().scalar(select(Municipality.id).where(Municipality.slug == request.form.get("slug", "")))
+    if chosen:
+        session["muni_id"] = chosen
+    return redirect(url_for("admin.dashboard"))

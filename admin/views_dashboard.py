@@ -1,0 +1,67 @@
+"""Dashboard: followers, questions, outcome mix, feedback, top questions; every chart as CSV too."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, render_template
+from sqlalchemy import select
+
+from admin import blueprint
+from admin.auth import db, requires, tenant_id
+from admin.charts import bar_chart, line_chart
+from admin.models import AuditLog
+from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_daily, top_questions
+
+
+@blueprint.get("/")
+@requires("view")
+def dashboard():  # type: ignore[no-untyped-def]
+    tid = tenant_id()
+    followers = followers_daily(db(), tid)
+    questions = questions_daily(db(), tid)
+    labels = [r[0] for r in questions]
+    charts = {
+        "followers": line_chart("友だち数（直近30日）", [r[0] for r in followers], [r[3] for r in followers]),
+        "follows": bar_chart("友だち追加・ブロック", [r[0] for r in followers],
+                             [("追加", [r[1] for r in followers]), ("ブロック", [r[2] for r in followers])]),
+        "questions": bar_chart("質問数と対応結果", labels, [("回答", [r[1] for r in questions]),
+                                                      ("候補提示", [r[2] for r in questions]),
+                                                      ("回答できず", [r[3] for r in questions])]),
+    }
+    mix = outcome_mix(db(), tid)
+    up, down = feedback_rate(db(), tid)
+    return render_template("admin/dashboard.html", charts=charts, mix=mix, total=sum(mix.values()), up=up, down=down,
+                           top=top_questions(db(), tid), unanswered=top_questions(db(), tid, unanswered=True),
+                           followers_now=followers[-1][3] if followers else 0)
+
+
+CSV_SOURCES = {
+    "followers": (("日付", "友だち追加", "ブロック", "友だち数"), followers_daily),
+    "questions": (("日付", "回答", "候補提示", "回答できず"), questions_daily),
+    "top": (("質問", "件数"), lambda s, t: top_questions(s, t, limit=100)),
+    "unanswered": (("質問", "件数"), lambda s, t: top_questions(s, t, unanswered=True, limit=100)),
+}
+
+
+@blueprint.get("/dashboard/<name>.csv")
+@requires("view")
+def dashboard_csv(name: str):  # type: ignore[no-untyped-def]
+    if name not in CSV_SOURCES:
+        abort(404)
+    header, source = CSV_SOURCES[name]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(source(db(), tenant_id()))
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+
+
+@blueprint.get("/audit")
+@requires("admin")
+def audit_log():  # type: ignore[no-untyped-def]
+    rows = db().scalars(select(AuditLog).where(AuditLog.municipality_id == tenant_id())
+                        .order_by(AuditLog.id.desc()).limit(200)).all()
+    return render_template("admin/audit.html", rows=rows)

@@ -1,0 +1,104 @@
+"""Directory screens: shelter status (big buttons for tablets), procedures, facilities, imports with preview."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from admin import blueprint
+from admin.auth import audit, db, requires, tenant_id
+from directory.csvfile import CsvError
+from directory.importer import import_places
+from directory.models import KINDS, Place, Procedure
+from directory.places import STATUS_JA, set_status
+
+KIND_JA = {"facilities": "公共施設", "shelters": "避難所", "aed": "AED", "childcare": "子育て施設", "hospitals": "医療機関"}
+
+
+@blueprint.get("/shelters")
+@requires("view")
+def shelters():  # type: ignore[no-untyped-def]
+    rows = db().scalars(select(Place).where(Place.municipality_id == tenant_id(), Place.kind == "shelters")
+                        .order_by(Place.name)).all()
+    counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_JA}
+    return render_template("admin/shelters.html", rows=rows, counts=counts, labels=STATUS_JA)
+
+
+@blueprint.post("/shelters/<int:place_id>/status")
+@requires("shelters")
+def shelter_set(place_id: int):  # type: ignore[no-untyped-def]
+    place = db().scalar(select(Place).where(Place.id == place_id, Place.municipality_id == tenant_id(),
+                                            Place.kind == "shelters"))
+    if place is None:
+        abort(404)
+    before = place.status
+    try:
+        set_status(place, request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+    audit("shelter_status", "place", place.id, {"status": before}, {"status": place.status, "name": place.name})
+    db().commit()
+    flash(f"{place.name}を「{STATUS_JA[place.status]}」にしました。", "ok")
+    return redirect(url_for("admin.shelters") + f"#shelter-{place.id}")
+
+
+@blueprint.get("/directory")
+@requires("view")
+def directory_home():  # type: ignore[no-untyped-def]
+    procedures = db().scalars(select(Procedure).where(Procedure.municipality_id == tenant_id())
+                              .order_by(Procedure.category, Procedure.id)).all()
+    kind = request.args.get("kind", "facilities")
+    if kind not in KINDS:
+        abort(404)
+    places = db().scalars(select(Place).where(Place.municipality_id == tenant_id(), Place.kind == kind)
+                          .order_by(Place.name).limit(500)).all()
+    return render_template("admin/directory.html", procedures=procedures, places=places, kind=kind, kinds=KIND_JA)
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@blueprint.post("/directory/import")
+@requires("directory")
+def directory_import():  # type: ignore[no-untyped-def]
+    """Step 1 uploads and shows what would change (dry run); step 2 (token) imports the same bytes."""
+    kind = request.form.get("kind", "")
+    if kind not in KINDS:
+        abort(400)
+    token = request.form.get("token", "")
+    if token:
+        if not token.isalnum():
+            abort(400)
+        path = _upload_dir() / f"{tenant_id()}-{token}.csv"
+        if not path.exists():
+            flash("アップロードの有効期限が切れました。もう一度選んでください。", "error")
+            return redirect(url_for("admin.directory_home", kind=kind))
+        data = path.read_bytes()
+    else:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("CSVファイルを選んでください。", "error")
+            return redirect(url_for("admin.directory_home", kind=kind))
+        data = upload.read()
+    try:
+        report = import_places(db(), tenant_id(), kind, data)
+    except CsvError as exc:
+        db().rollback()
+        flash(f"取り込めません（何も変更していません）：{exc}", "error")
+        return redirect(url_for("admin.directory_home", kind=kind))
+    if token:
+        audit("directory_import", "places", kind, None, {"created": report.created, "updated": report.updated})
+        db().commit()
+        path.unlink(missing_ok=True)
+        flash("取り込みました：" + report.summary(), "ok")
+        return redirect(url_for("admin.directory_home", kind=kind))
+    db().rollback()  # preview only
+    token = secrets.token_hex(12)
+    (_upload_dir() / f"{tenant_id()}-{token}.csv").write_bytes(data)
+    return render_template("admin/directory_preview.html", report=report, kind=kind, token=token, kinds=KIND_JA)

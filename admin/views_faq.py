@@ -1,0 +1,176 @@
+"""FAQ management: list/search, edit with revisions (diff, revert), 試してみる, import/export YAML and CSV."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from admin import blueprint
+from admin.auth import audit, db, requires, tenant_id, tenant_slug
+from faq.csvpack import from_csv, to_csv
+from faq.models import FaqEntry, FaqRevision, QuestionLog
+from faq.packs import PackError, export_pack, import_entries, parse_pack, save_entry, validate_entry
+
+FIELDS = ("question", "alt_questions", "answer", "category", "keywords", "links", "department", "contact", "active")
+
+
+def entry_or_404(entry_id: int) -> FaqEntry:
+    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == entry_id, FaqEntry.municipality_id == tenant_id()))
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def lines(value: str) -> list[str]:
+    return [v.strip() for v in value.replace("\r", "").split("\n") if v.strip()]
+
+
+def form_to_raw(form, key: str) -> dict:  # type: ignore[no-untyped-def]
+    links = []
+    for line in lines(form.get("links", "")):
+        label, _, url = line.partition("|")
+        links.append({"label": label.strip(), "url": url.strip()})
+    return {"id": key, "question": form.get("question", ""), "answer": form.get("answer", ""),
+            "category": form.get("category", ""), "alt_questions": lines(form.get("alt_questions", "")),
+            "keywords": [k.strip() for k in form.get("keywords", "").replace("、", ",").split(",") if k.strip()],
+            "links": links, "department": form.get("department", ""), "contact": form.get("contact", ""),
+            "active": form.get("active") == "1"}
+
+
+@blueprint.get("/faq")
+@requires("view")
+def faq_list():  # type: ignore[no-untyped-def]
+    tid, q, category, status = tenant_id(), request.args.get("q", "").strip(), request.args.get("category", ""), \
+        request.args.get("status", "")
+    query = select(FaqEntry).where(FaqEntry.municipality_id == tid)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(FaqEntry.question.like(like), FaqEntry.answer.like(like), FaqEntry.key.like(like)))
+    if category:
+        query = query.where(FaqEntry.category == category)
+    if status in ("active", "inactive"):
+        query = query.where(FaqEntry.active.is_(status == "active"))
+    asked = dict(db().execute(select(QuestionLog.top_entry_id, func.count(QuestionLog.id)).where(
+        QuestionLog.municipality_id == tid).group_by(QuestionLog.top_entry_id)).all())
+    entries = db().scalars(query.order_by(FaqEntry.category, FaqEntry.id)).all()
+    if request.args.get("sort") == "asked":
+        entries = sorted(entries, key=lambda e: -asked.get(e.id, 0))
+    categories = db().scalars(select(FaqEntry.category).where(FaqEntry.municipality_id == tid).distinct()
+                              .order_by(FaqEntry.category)).all()
+    return render_template("admin/faq_list.html", entries=entries, categories=categories, asked=asked, q=q,
+                           category=category, status=status)
+
+
+@blueprint.route("/faq/new", methods=["GET", "POST"])
+@blueprint.route("/faq/<int:entry_id>", methods=["GET", "POST"])
+@requires("view")
+def faq_edit(entry_id: int | None = None):  # type: ignore[no-untyped-def]
+    from admin.auth import allowed, current_user
+
+    entry = entry_or_404(entry_id) if entry_id else None
+    errors: list[str] = []
+    if request.method == "POST":
+        if not allowed(current_user(), "faq"):
+            abort(403)
+        key = entry.key if entry else (request.form.get("key", "").strip() or f"faq-{secrets.token_hex(4)}")
+        data = validate_entry(form_to_raw(request.form, key), "入力", errors)
+        if entry is None and db().scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant_id(),
+                                                                   FaqEntry.key == key)):
+            errors.append(f"ID「{key}」はすでに使われています。")
+        if data and not errors:
+            before = entry.snapshot() if entry else None
+            result = save_entry(db(), tenant_id(), data, current_user().username, entry)  # type: ignore[union-attr]
+            saved = entry or db().scalar(select(FaqEntry).where(FaqEntry.municipality_id == tenant_id(),
+                                                                FaqEntry.key == key))
+            audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())  # type: ignore[union-attr]
+            db().commit()
+            flash("保存しました。ボットはすぐにこの内容で回答します。", "ok")
+            return redirect(url_for("admin.faq_edit", entry_id=saved.id))  # type: ignore[union-attr]
+    return render_template("admin/faq_edit.html", entry=entry, errors=errors, form=request.form)
+
+
+@blueprint.get("/faq/<int:entry_id>/history")
+@requires("view")
+def faq_history(entry_id: int):  # type: ignore[no-untyped-def]
+    entry = entry_or_404(entry_id)
+    revisions = db().scalars(select(FaqRevision).where(FaqRevision.entry_id == entry.id)
+                             .order_by(FaqRevision.revision.desc())).all()
+    diffs = []
+    for newer, older in zip(revisions, revisions[1:], strict=False):
+        changed = [(f, older.content.get(f), newer.content.get(f)) for f in FIELDS
+                   if older.content.get(f) != newer.content.get(f)]
+        diffs.append((newer, changed))
+    if revisions:
+        diffs.append((revisions[-1], []))
+    return render_template("admin/faq_history.html", entry=entry, diffs=diffs)
+
+
+@blueprint.post("/faq/<int:entry_id>/revert/<int:revision>")
+@requires("faq")
+def faq_revert(entry_id: int, revision: int):  # type: ignore[no-untyped-def]
+    from admin.auth import current_user
+
+    entry = entry_or_404(entry_id)
+    old = db().scalar(select(FaqRevision).where(FaqRevision.entry_id == entry.id, FaqRevision.revision == revision))
+    if old is None:
+        abort(404)
+    before = entry.snapshot()
+    save_entry(db(), tenant_id(), {**old.content, "id": entry.key}, current_user().username, entry)  # type: ignore[union-attr]
+    audit("faq_revert", "faq_entry", entry.id, before, entry.snapshot())
+    db().commit()
+    flash(f"版{revision}の内容に戻しました（新しい版として保存）。", "ok")
+    return redirect(url_for("admin.faq_history", entry_id=entry.id))
+
+
+@blueprint.get("/faq/try")
+@requires("view")
+def faq_try():  # type: ignore[no-untyped-def]
+    question = request.args.get("q", "").strip()[:1000]
+    result = None
+    if question:
+        runtime = current_app.extensions["machimado"]
+        tenant = runtime.tenant(tenant_slug())
+        matcher = runtime.matchers.get(db(), tenant.id, tenant.config)
+        result = matcher.match(question)
+    return render_template("admin/faq_try.html", question=question, result=result)
+
+
+@blueprint.get("/faq/export.<fmt>")
+@requires("view")
+def faq_export(fmt: str):  # type: ignore[no-untyped-def]
+    if fmt == "yaml":
+        body, mime = export_pack(db(), tenant_id(), f"{tenant_slug()}-export"), "application/x-yaml; charset=utf-8"
+    elif fmt == "csv":
+        entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == tenant_id())
+                               .order_by(FaqEntry.category, FaqEntry.key)).all()
+        body, mime = to_csv([e.snapshot() for e in entries]), "text/csv; charset=utf-8"
+    else:
+        abort(404)
+    return Response(body, mimetype=mime, headers={"Content-Disposition": f"attachment; filename=faq.{fmt}"})
+
+
+@blueprint.post("/faq/import")
+@requires("faq")
+def faq_import():  # type: ignore[no-untyped-def]
+    from admin.auth import current_user
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("ファイルを選んでください。", "error")
+        return redirect(url_for("admin.faq_list"))
+    data = upload.read()
+    try:
+        if upload.filename.lower().endswith(".csv"):
+            entries = from_csv(data, upload.filename)
+        else:
+            entries = parse_pack(data.decode("utf-8-sig"), upload.filename)
+    except (PackError, UnicodeDecodeError) as exc:
+        flash(f"取り込みませんでした：{exc}", "error")
+        return redirect(url_for("admin.faq_list"))
+    report = import_entries(db(), tenant_id(), entries, author=current_user().username)  # type: ignore[union-attr]
+    audit("faq_import", "faq_pack", upload.filename, None, report.as_dict())
+    db().commit()
+    flash(f"取り込みました：新規 {report.created}件、更新 {report.updated}件、変更なし {report.unchanged}件", "ok")
+    return redirect(url_for("admin.faq_list"))

@@ -1,0 +1,144 @@
+"""Notices: compose (templates), preview on a phone, audience size, schedule, send, progress, cancel; disaster mode."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from admin import blueprint
+from admin.auth import audit, current_user, db, requires, tenant_id, tenant_slug
+from broadcasts.delivery import progress
+from broadcasts.models import Notice
+from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
+from broadcasts.richmenu import RichMenuError, set_disaster_mode, state_of
+from broadcasts.templates import load_templates
+
+
+def notice_or_404(notice_id: int) -> Notice:
+    notice = get_notice(db(), tenant_id(), notice_id)
+    if notice is None:
+        abort(404)
+    return notice
+
+
+def _tenant():  # type: ignore[no-untyped-def]
+    runtime = current_app.extensions["machimado"]
+    return runtime, runtime.tenant(tenant_slug())
+
+
+@blueprint.get("/notices")
+@requires("view")
+def notices():  # type: ignore[no-untyped-def]
+    rows = db().scalars(select(Notice).where(Notice.municipality_id == tenant_id()).order_by(Notice.id.desc())
+                        .limit(100)).all()
+    return render_template("admin/notices.html", rows=rows, state=state_of(db(), tenant_id()))
+
+
+def _when(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).astimezone()
+    except ValueError:
+        raise NoticeError("日時の形式が正しくありません。") from None
+
+
+@blueprint.route("/notices/new", methods=["GET", "POST"])
+@requires("notices")
+def notice_new():  # type: ignore[no-untyped-def]
+    templates = load_templates()
+    template = templates.get(request.values.get("template", ""))
+    _, tenant = _tenant()
+    form = dict(request.form)
+    if template and request.method == "GET":
+        form.update(category=template.category, severity=template.severity)
+    if request.method == "POST":
+        try:
+            title, body = form.get("title", ""), form.get("body", "")
+            if template:
+                title, body = template.fill({p: form.get(f"param_{p}", "") for p in template.params})
+            links = [{"label": a.strip(), "url": b.strip()} for a, _, b in
+                     (line.partition("|") for line in form.get("links", "").splitlines() if "|" in line)]
+            notice = create_notice(db(), tenant.id, tenant.config, title=title, body=body,
+                                   category=form.get("category", ""), severity=form.get("severity", "normal"),
+                                   districts=request.form.getlist("districts"), links=links,
+                                   scheduled_at=_when(form.get("scheduled_at", "")),
+                                   expires_at=_when(form.get("expires_at", "")),
+                                   created_by=current_user().username, draft=True)  # type: ignore[union-attr]
+        except (NoticeError, ValueError) as exc:
+            flash(str(exc), "error")
+        else:
+            audit("notice_draft", "notice", notice.id, None, {"title": notice.title})
+            db().commit()
+            return redirect(url_for("admin.notice_show", notice_id=notice.id))
+    return render_template("admin/notice_new.html", templates=templates, template=template, form=form,
+                           config=tenant.config)
+
+
+@blueprint.get("/notices/<int:notice_id>")
+@requires("view")
+def notice_show(notice_id: int):  # type: ignore[no-untyped-def]
+    notice = notice_or_404(notice_id)
+    shown = preview(db(), tenant_id(), notice)
+    return render_template("admin/notice_show.html", notice=notice, shown=shown, progress=progress(db(), notice.id))
+
+
+@blueprint.get("/notices/<int:notice_id>/progress.json")
+@requires("view")
+def notice_progress(notice_id: int):  # type: ignore[no-untyped-def]
+    notice = notice_or_404(notice_id)
+    return jsonify(status=notice.status, total=notice.recipients_total, sent=notice.recipients_sent,
+                   failed=notice.recipients_failed, batches=progress(db(), notice.id))
+
+
+@blueprint.post("/notices/<int:notice_id>/send")
+@requires("notices")
+def notice_send(notice_id: int):  # type: ignore[no-untyped-def]
+    notice = notice_or_404(notice_id)
+    if notice.status != "draft":
+        abort(409)
+    if notice.emergency and request.form.get("confirm") != "1":
+        flash("緊急のお知らせです。確認のチェックを入れてから送信してください。", "error")
+        return redirect(url_for("admin.notice_show", notice_id=notice.id))
+    notice.status = "scheduled"
+    audit("notice_send", "notice", notice.id, {"status": "draft"},
+          {"status": "scheduled", "title": notice.title, "severity": notice.severity,
+           "scheduled_at": notice.scheduled_at.isoformat()})
+    db().commit()
+    flash("配信を受け付けました。", "ok")
+    return redirect(url_for("admin.notice_show", notice_id=notice.id))
+
+
+@blueprint.post("/notices/<int:notice_id>/cancel")
+@requires("notices")
+def notice_cancel(notice_id: int):  # type: ignore[no-untyped-def]
+    notice = notice_or_404(notice_id)
+    before = notice.status
+    if cancel(db(), notice):
+        audit("notice_cancel", "notice", notice.id, {"status": before}, {"status": "cancelled"})
+        db().commit()
+        flash("取り消しました。", "ok")
+    else:
+        flash("すでに送信が始まっているため取り消せません。", "error")
+    return redirect(url_for("admin.notice_show", notice_id=notice.id))
+
+
+@blueprint.post("/disaster")
+@requires("notices")
+def disaster_switch():  # type: ignore[no-untyped-def]
+    runtime, tenant = _tenant()
+    on = request.form.get("mode") == "on"
+    before = state_of(db(), tenant.id)
+    previous = {"disaster_mode": before.disaster_mode, "type": before.disaster_type}
+    try:
+        set_disaster_mode(db(), tenant.id, runtime.line_client(tenant.config.slug), on,
+                          request.form.get("disaster_type", ""))
+    except RichMenuError as exc:
+        flash(str(exc), "error")
+    audit("disaster_mode", "municipality", tenant.id, previous,
+          {"disaster_mode": on, "type": request.form.get("disaster_type", "")})
+    db().commit()
+    flash("災害モードにしました。" if on else "通常モードに戻しました。", "ok")
+    return redirect(url_for("admin.notices"))

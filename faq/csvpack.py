@@ -1,0 +1,56 @@
+"""Knowledge base as CSV (UTF-8 with BOM so Excel opens it), the same rules as YAML packs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from faq.packs import PackError, validate_entry
+
+COLUMNS = ("id", "category", "question", "alt_questions", "answer", "keywords", "links", "department", "contact",
+           "active")
+SEP = " / "
+
+
+def to_csv(snapshots: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for s in snapshots:
+        writer.writerow([s["id"], s["category"], s["question"], SEP.join(s["alt_questions"]), s["answer"],
+                         SEP.join(s["keywords"]), SEP.join(f"{link['label']}|{link['url']}" for link in s["links"]),
+                         s["department"], s["contact"], "1" if s["active"] else "0"])
+    return "\ufeff" + out.getvalue()
+
+
+def from_csv(data: bytes, filename: str = "faq.csv") -> list[dict[str, Any]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp932", errors="strict")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    errors: list[str] = []
+    entries = []
+    for line, row in enumerate(rows, 2):
+        missing = [c for c in ("id", "question", "answer") if c not in row]
+        if missing:
+            raise PackError(f"{filename}:1: missing column(s) {', '.join(missing)}")
+
+        def split(value: str | None) -> list[str]:
+            return [v.strip() for v in (value or "").split(SEP) if v.strip()]
+
+        links = []
+        for item in split(row.get("links")):
+            label, _, url = item.partition("|")
+            links.append({"label": label.strip(), "url": url.strip()})
+        raw = {"id": row.get("id", ""), "question": row.get("question", ""), "answer": row.get("answer", ""),
+               "category": row.get("category", ""), "alt_questions": split(row.get("alt_questions")),
+               "keywords": split(row.get("keywords")), "links": links, "department": row.get("department", ""),
+               "contact": row.get("contact", ""), "active": (row.get("active") or "1").strip() not in ("0", "false")}
+        entry = validate_entry(raw, f"{filename}:{line}", errors)
+        if entry:
+            entries.append(entry)
+    if errors:
+        raise PackError("\n".join(errors))
+    return entries
