@@ -37,7 +37,12 @@ def template_helpers() -> dict:
         from core.models import Municipality
 
         muni = g.db.get(Municipality, tenant_id())
-    return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni}
+    return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni,
+            "notice_status": NOTICE_STATUS}
+
+
+NOTICE_STATUS = {"draft": "下書き", "scheduled": "配信予定", "planning": "準備中", "sending": "配信中", "sent": "配信済み",
+                 "partially_failed": "一部失敗", "failed": "失敗", "cancelled": "取り消し"}
 
 
 def register_admin(app: Flask) -> None:

@@ -21,6 +21,7 @@ from faq.normalize import Analysis, Normalizer
 
 MAX_QUERY_CHARS = 1000  # longer pastes only add noise (and SudachiPy has an input limit)
 FUZZ_WEIGHT = 0.15
+NEAR_VERBATIM = 0.9
 SUGGEST_COUNT = 3
 
 
@@ -79,7 +80,11 @@ class Matcher:
         folded = query.folded.replace(" ", "")
         similarity = max((fuzz.ratio(folded, p.folded.replace(" ", "")) for p in hit.entry.phrasings),
                          default=0.0) / 100.0
-        return min(1.0, (1 - FUZZ_WEIGHT) * hit.score + FUZZ_WEIGHT * similarity)
+        mixed = (1 - FUZZ_WEIGHT) * hit.score + FUZZ_WEIGHT * similarity
+        # A near-verbatim phrasing is strong evidence by itself, whatever the answer's wording.
+        if similarity >= NEAR_VERBATIM:
+            mixed = max(mixed, similarity - 0.05)
+        return min(1.0, mixed)
 
     def rank(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
              ) -> tuple[Analysis, list[Candidate], dict[str, float]]:

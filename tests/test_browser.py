@@ -194,3 +194,70 @@ def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: st
     expect(page.locator("#sent-list")).to_contain_text("multicast 1人", timeout=10000)
     expect(a.locator(".talk")).not_to_contain_text("夏まつり")
     page.screenshot(path=str(ARTIFACTS / "07-segment-notice.png"))
+
+
+def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from admin.auth import create_user
+    from bot.runtime import Runtime
+    from core.db import session_scope
+    from core.settings import load_settings
+
+    runtime = Runtime.from_settings(load_settings())
+    try:
+        tenant = runtime.tenant(runtime.settings.default_slug)
+        with session_scope(runtime.sessions) as session:
+            create_user(session, "kanri", "kanri-password-1", "admin", tenant.id, "管理 花子")
+    finally:
+        runtime.close()
+    bot_url = demo_url.rsplit(":", 1)[0] + ":" + str(int(demo_url.rsplit(":", 1)[1]) + 1)
+    console = page.context.browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    console.goto(bot_url + "/admin/")
+    console.fill("#username", "kanri")
+    console.fill("#password", "kanri-password-1")
+    console.click("button[type=submit]")
+    expect(console.locator("h1")).to_have_text("ダッシュボード")
+
+    # 1. A new FAQ is answered by the bot right away.
+    console.goto(bot_url + "/admin/faq/new")
+    console.fill("#question", "ドローンを飛ばしてよい場所")
+    console.fill("#answer", "市の公園でドローンを飛ばすときは、公園管理事務所に事前に申請してください。")
+    console.fill("#category", "施設")
+    console.click("text=保存")
+    expect(console.locator(".flash.ok")).to_contain_text("保存しました")
+    console.screenshot(path=str(ARTIFACTS / "08-console-faq-saved.png"))
+    resident = add_resident(page, "伊藤")
+    resident.locator("button.follow").click()
+    expect(resident.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
+    resident.locator("input.text").fill("ドローンを飛ばしてよい場所")
+    resident.locator("button.send").click()
+    expect(resident.locator(".talk")).to_contain_text("公園管理事務所", timeout=10000)
+
+    # 2. An unanswered question, attached as a phrasing, is answered next time.
+    resident.locator("input.text").fill("ラジコン飛行機の練習場所")
+    resident.locator("button.send").click()
+    expect(resident.locator(".talk")).to_contain_text("見つかりませんでした", timeout=10000)
+    console.goto(bot_url + "/admin/inbox")
+    group = console.locator(".card", has_text="ラジコン飛行機の練習場所")
+    group.locator("select[name=entry_id]").select_option(label="施設：ドローンを飛ばしてよい場所")
+    group.locator("text=言い換えに追加").click()
+    expect(console.locator(".flash.ok")).to_contain_text("言い換えとして追加しました")
+    resident.locator("input.text").fill("ラジコン飛行機の練習場所")
+    resident.locator("button.send").click()
+    expect(resident.locator(".talk").locator(".msg.out").last).to_contain_text("役に立ちましたか", timeout=10000)
+    expect(resident.locator(".talk")).to_contain_text("公園管理事務所")
+    page.screenshot(path=str(ARTIFACTS / "09-attached-phrasing-answered.png"))
+
+    # 3. A notice composed in the console is delivered; the progress bar completes.
+    console.goto(bot_url + "/admin/notices/new")
+    console.fill("#title", "ドローン教室のお知らせ")
+    console.fill("#body", "12月1日に運動公園でドローンの安全教室を開きます。")
+    console.select_option("#category", "イベント")
+    console.click("text=プレビュー")
+    expect(console.locator(".phone")).to_contain_text("【お知らせ】ドローン教室のお知らせ")
+    console.click("text=送信する")
+    expect(console.locator("#status")).to_have_text("配信済み", timeout=15000)
+    expect(console.locator("#progress-text")).to_contain_text("1 / 1 人に配信")
+    console.screenshot(path=str(ARTIFACTS / "10-console-notice-sent.png"))
+    expect(resident.locator(".talk")).to_contain_text("【お知らせ】ドローン教室のお知らせ", timeout=10000)

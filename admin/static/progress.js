@@ -9,7 +9,9 @@
       const data = await res.json();
       bar.max = Math.max(data.total, 1);
       bar.value = data.sent;
-      document.getElementById("status").textContent = data.status;
+      const status = document.getElementById("status");
+      status.dataset.status = data.status;
+      status.textContent = JSON.parse(status.dataset.labels)[data.status] || data.status;
       document.getElementById("progress-text").textContent =
         `${data.sent} / ${data.total} 人に配信` + (data.failed ? `（失敗 ${data.failed}）` : "");
       if (["sent", "partially_failed", "failed", "cancelled", "draft"].includes(data.status)) return;
