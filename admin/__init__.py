@@ -46,7 +46,15 @@ NOTICE_STATUS = {"draft": "下書き", "scheduled": "配信予定", "planning": 
 
 
 def register_admin(app: Flask) -> None:
-    from admin import views_auth, views_dashboard, views_directory, views_faq, views_inbox, views_notices  # noqa: F401
+    from admin import (  # noqa: F401
+        views_auth,
+        views_dashboard,
+        views_directory,
+        views_faq,
+        views_inbox,
+        views_notices,
+        views_synonyms,
+    )
 
     app.register_blueprint(blueprint)
 

@@ -18,7 +18,7 @@ from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
 from faq.index import FaqIndex, IndexedEntry
 from faq.matcher import Matcher
-from faq.models import FaqEntry
+from faq.models import FaqEntry, SynonymSet
 from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
 
 
@@ -42,11 +42,19 @@ def _synonym_files(config: MunicipalityConfig) -> list[Path]:
     return [DEFAULT_SYNONYMS_PATH] + ([config.synonyms_path] if config.synonyms_path else [])
 
 
-def build_normalizer(config: MunicipalityConfig) -> Normalizer:
+def build_normalizer(config: MunicipalityConfig, staff_groups: list[list[str]] | None = None) -> Normalizer:
+    """Shipped dictionary + the municipality's file (config) + groups edited by staff (database)."""
     groups: list[list[str]] = []
     for path in _synonym_files(config):
         groups.extend(load_synonym_groups(path))
+    groups.extend(staff_groups or [])
     return Normalizer(groups)
+
+
+def staff_synonyms(session: Session, municipality_id: int) -> tuple[str, list[list[str]]]:
+    """(version, groups) of the staff-edited synonyms; the version is part of the cache key."""
+    row = session.get(SynonymSet, municipality_id)
+    return (str(row.updated_at), list(row.groups or [])) if row else ("", [])
 
 
 def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
@@ -98,7 +106,7 @@ def build_matcher(session: Session, municipality_id: int, config: MunicipalityCo
 @dataclass
 class _Cached:
     version: tuple[object, ...]
-    synonyms_mtime: tuple[float, ...]
+    synonyms_key: tuple[object, ...]
     matcher: Matcher
 
 
@@ -108,22 +116,25 @@ class MatcherCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cached: dict[int, _Cached] = {}
-        self._normalizers: dict[tuple[str, tuple[float, ...]], Normalizer] = {}
+        self._normalizers: dict[tuple[object, ...], Normalizer] = {}
 
     def get(self, session: Session, municipality_id: int, config: MunicipalityConfig) -> Matcher:
         version = kb_version(session, municipality_id)
-        mtimes = tuple(p.stat().st_mtime if p.exists() else 0.0 for p in _synonym_files(config))
+        staff_version, staff_groups = staff_synonyms(session, municipality_id)
+        key = (config.slug, staff_version,
+               *(p.stat().st_mtime if p.exists() else 0.0 for p in _synonym_files(config)))
         cached = self._cached.get(municipality_id)
-        if cached and cached.version == version and cached.synonyms_mtime == mtimes:
+        if cached and cached.version == version and cached.synonyms_key == key:
             return cached.matcher
         with self._lock:
             cached = self._cached.get(municipality_id)
-            if cached and cached.version == version and cached.synonyms_mtime == mtimes:
+            if cached and cached.version == version and cached.synonyms_key == key:
                 return cached.matcher
-            normalizer = self._normalizers.get((config.slug, mtimes))
+            normalizer = self._normalizers.get(key)
             if normalizer is None:
-                normalizer = build_normalizer(config)
-                self._normalizers[(config.slug, mtimes)] = normalizer
+                normalizer = build_normalizer(config, staff_groups)
+                self._normalizers = {k: v for k, v in self._normalizers.items() if k[0] != config.slug}
+                self._normalizers[key] = normalizer
             matcher = build_matcher(session, municipality_id, config, normalizer)
-            self._cached[municipality_id] = _Cached(version, mtimes, matcher)
+            self._cached[municipality_id] = _Cached(version, key, matcher)
             return matcher

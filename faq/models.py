@@ -101,3 +101,14 @@ class Feedback(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SynonymSet(Base):
+    """A municipality's own synonym groups, edited by staff (added to the shipped dictionary)."""
+
+    __tablename__ = "synonym_sets"
+
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    groups: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -29,6 +29,7 @@ ROUTES = [
     ("GET", "/admin/shelters", "view"), ("POST", "/admin/shelters/{place}/status", "shelters"),
     ("GET", "/admin/directory", "view"), ("POST", "/admin/directory/import", "directory"),
     ("GET", "/admin/audit", "admin"), ("GET", "/admin/dashboard/questions.csv", "view"),
+    ("GET", "/admin/synonyms", "view"), ("POST", "/admin/synonyms", "faq"),
     ("GET", "/admin/password", "view"), ("POST", "/admin/password", "view"), ("POST", "/admin/municipality", "superuser"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
@@ -310,3 +311,39 @@ def test_faq_csv_export_import_round_trip(app, client) -> None:
                                                                                     "faq.csv")},
                            content_type="multipart/form-data", follow_redirects=True)
     assert "新規 0件、更新 0件、変更なし 151件" in response.text
+
+
+def test_synonym_editor_changes_matching_in_every_process(app, client, fake_line) -> None:
+    """Another app instance (another gunicorn worker) sees the change on its next question."""
+    from tests.conftest import build_app
+
+    other_worker = build_app(load_demo=False)
+    try:
+        bot = other_worker.test_client()
+        post_webhook(bot, body_of(text_event("ぽいぽい袋の捨て方")))
+        assert "見つかりませんでした" in last_reply(fake_line)
+        login(client, make_staff(app)["editor"])
+        token = csrf(client, "/admin/synonyms")
+        bad = client.post("/admin/synonyms", data={"csrf_token": token, "groups": "ひとつだけ"})
+        assert "2つ以上" in bad.text
+        client.post("/admin/synonyms", data={"csrf_token": token, "groups": "粗大ごみ, ぽいぽい袋"})
+        post_webhook(bot, body_of(text_event("ぽいぽい袋の捨て方")))
+        assert "見つかりませんでした" not in last_reply(fake_line)
+        assert "粗大ごみ" in last_reply(fake_line)
+    finally:
+        other_worker.extensions["machimado"].close()
+
+
+def test_faq_saved_in_one_worker_is_answered_by_another(app, client, fake_line) -> None:
+    from tests.conftest import build_app
+
+    other_worker = build_app(load_demo=False)
+    try:
+        bot = other_worker.test_client()
+        post_webhook(bot, body_of(text_event("ドローンの飛行許可")))  # builds that worker's index first
+        login(client, make_staff(app)["editor"])
+        save_faq(client, "ドローンを飛ばす許可", "公園管理課に申請してください。", alt_questions="ドローンの飛行許可")
+        post_webhook(bot, body_of(text_event("ドローンの飛行許可")))
+        assert "公園管理課" in last_reply(fake_line)
+    finally:
+        other_worker.extensions["machimado"].close()
