@@ -64,10 +64,32 @@ def start_notice_worker(runtime) -> threading.Event:  # type: ignore[no-untyped-
     return stop
 
 
+DEMO_STAFF = ("demo", "machimado-demo")
+
+
+def ensure_demo_staff(runtime) -> None:  # type: ignore[no-untyped-def]
+    """A demo-only console account (development mode only; never created in production)."""
+    from sqlalchemy import select
+
+    from admin.auth import create_user
+    from admin.models import StaffUser
+    from core.db import session_scope
+
+    if runtime.settings.env == "production":
+        return
+    with session_scope(runtime.sessions) as session:
+        if session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0])) is None:
+            tenant = runtime.tenant(runtime.settings.default_slug)
+            create_user(session, DEMO_STAFF[0], DEMO_STAFF[1], "admin", tenant.id, "デモ職員")
+
+
 def run_demo(port: int) -> None:
     instance = Path(os.environ.get("MACHIMADO_INSTANCE_PATH", "instance"))
-    _, _, url = build_demo(port, instance)
+    bot, _, url = build_demo(port, instance)
+    ensure_demo_staff(bot.extensions["machimado"])
     click.echo(f"\n  まちまど demo is running.\n  LINE simulator (chat here):  {url}/\n"
+               f"  Staff console:               http://127.0.0.1:{port + 1}/admin/  "
+               f"(user {DEMO_STAFF[0]!r}, password {DEMO_STAFF[1]!r})\n"
                f"  Bot webhook:                 http://127.0.0.1:{port + 1}/callback\n  Ctrl-C to stop.\n")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
