@@ -93,6 +93,7 @@ def run_demo(port: int) -> None:
                f"  Bot webhook:                 http://127.0.0.1:{port + 1}/callback\n  Ctrl-C to stop.\n")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
