@@ -114,6 +114,13 @@ def list_cmd(slug: str | None, limit: int) -> None:
                            f"  {n.scheduled_at:%Y-%m-%d %H:%M}  {n.title}")
 
 
+def _notice(session, tenant, notice_id: int) -> Notice:  # type: ignore[no-untyped-def]
+    notice = get_notice(session, tenant.id, notice_id)
+    if notice is None:
+        raise click.ClickException(f"no notice #{notice_id} in {tenant.config.slug}")
+    return notice
+
+
 @broadcasts.command("show")
 @click.argument("notice_id", type=int)
 @click.option("-m", "--municipality", "slug", default=None)
@@ -123,9 +130,7 @@ def show(notice_id: int, slug: str | None, as_json: bool) -> None:
     with cli.runtime_from_env() as runtime:
         tenant = cli.resolve_tenant(runtime, slug)
         with session_scope(runtime.sessions) as session:
-            notice = get_notice(session, tenant.id, notice_id)
-            if notice is None:
-                raise click.ClickException(f"no notice #{notice_id} in {tenant.config.slug}")
+            notice = _notice(session, tenant, notice_id)
             data = {"id": notice.id, "status": notice.status, "title": notice.title, "severity": notice.severity,
                     "category": notice.category, "target": notice.target, "recipients_total": notice.recipients_total,
                     "recipients_sent": notice.recipients_sent, "recipients_failed": notice.recipients_failed,
@@ -141,9 +146,7 @@ def cancel_cmd(notice_id: int, slug: str | None) -> None:
     with cli.runtime_from_env() as runtime:
         tenant = cli.resolve_tenant(runtime, slug)
         with session_scope(runtime.sessions) as session:
-            notice = get_notice(session, tenant.id, notice_id)
-            if notice is None:
-                raise click.ClickException(f"no notice #{notice_id}")
+            notice = _notice(session, tenant, notice_id)
             if not cancel(session, notice):
                 raise click.ClickException(f"notice #{notice_id} is {notice.status}: too late to cancel")
         click.echo(f"notice #{notice_id} cancelled")

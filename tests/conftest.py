@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,16 @@ def build_app(load_demo: bool = True):  # type: ignore[no-untyped-def]
     app = create_app()
     init_database(app.extensions["machimado"], load_demo=load_demo)
     return app
+
+
+@contextmanager
+def running_app(load_demo: bool = True):  # type: ignore[no-untyped-def]
+    """Another app instance on the same database (another worker process, or different settings)."""
+    app = build_app(load_demo)
+    try:
+        yield app
+    finally:
+        app.extensions["machimado"].close()
 
 
 @pytest.fixture

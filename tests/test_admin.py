@@ -11,7 +11,7 @@ from admin.auth import create_user
 from admin.models import AuditLog
 from core.db import session_scope
 from faq.models import FaqEntry, QuestionLog
-from tests.conftest import body_of, post_webhook, reply_texts, text_event
+from tests.conftest import body_of, post_webhook, reply_texts, running_app, text_event
 
 PASSWORD = "correct-horse-battery"
 ROLES = ("viewer", "editor", "broadcaster", "admin")
@@ -315,10 +315,7 @@ def test_faq_csv_export_import_round_trip(app, client) -> None:
 
 def test_synonym_editor_changes_matching_in_every_process(app, client, fake_line) -> None:
     """Another app instance (another gunicorn worker) sees the change on its next question."""
-    from tests.conftest import build_app
-
-    other_worker = build_app(load_demo=False)
-    try:
+    with running_app(load_demo=False) as other_worker:
         bot = other_worker.test_client()
         post_webhook(bot, body_of(text_event("ぽいぽい袋の捨て方")))
         assert "見つかりませんでした" in last_reply(fake_line)
@@ -330,20 +327,13 @@ def test_synonym_editor_changes_matching_in_every_process(app, client, fake_line
         post_webhook(bot, body_of(text_event("ぽいぽい袋の捨て方")))
         assert "見つかりませんでした" not in last_reply(fake_line)
         assert "粗大ごみ" in last_reply(fake_line)
-    finally:
-        other_worker.extensions["machimado"].close()
 
 
 def test_faq_saved_in_one_worker_is_answered_by_another(app, client, fake_line) -> None:
-    from tests.conftest import build_app
-
-    other_worker = build_app(load_demo=False)
-    try:
+    with running_app(load_demo=False) as other_worker:
         bot = other_worker.test_client()
         post_webhook(bot, body_of(text_event("ドローンの飛行許可")))  # builds that worker's index first
         login(client, make_staff(app)["editor"])
         save_faq(client, "ドローンを飛ばす許可", "公園管理課に申請してください。", alt_questions="ドローンの飛行許可")
         post_webhook(bot, body_of(text_event("ドローンの飛行許可")))
         assert "公園管理課" in last_reply(fake_line)
-    finally:
-        other_worker.extensions["machimado"].close()

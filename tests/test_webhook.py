@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.handlers import HANDLERS
 from core.models import Follower, ProcessedEvent
 from faq.models import QuestionLog
-from tests.conftest import FIXTURES, body_of, event_of, post_webhook, reply_texts, text_event
+from tests.conftest import FIXTURES, body_of, event_of, post_webhook, reply_texts, running_app, text_event
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
 
@@ -130,16 +130,11 @@ def test_line_api_5xx_does_not_break_webhook_and_question_is_recorded(app, clien
 
 
 def test_line_api_unreachable_does_not_break_webhook(env, fake_line, monkeypatch) -> None:
-    from tests.conftest import build_app
-
     monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:9")  # discard port: connection refused
-    app = build_app()
-    try:
+    with running_app() as app:
         response = post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
         assert response.status_code == 200
         assert count(app, QuestionLog) == 1
-    finally:
-        app.extensions["machimado"].close()
 
 
 def test_invalid_reply_token_is_logged_not_raised(app, client, fake_line) -> None:
@@ -212,15 +207,10 @@ def test_message_bodies_never_reach_the_logs(client, fake_line, caplog) -> None:
 
 
 def test_line_api_timeout_does_not_break_webhook(env, fake_line, monkeypatch) -> None:
-    from tests.conftest import build_app
-
     monkeypatch.setenv("LINE_API_TIMEOUT", "0.5")
     fake_line.hang_s = 2.0
     fake_line.faults.append(("reply", -1))
-    app = build_app()
-    try:
+    with running_app() as app:
         response = post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
         assert response.status_code == 200
         assert count(app, QuestionLog) == 1
-    finally:
-        app.extensions["machimado"].close()
