@@ -50,6 +50,8 @@ def register_error_handlers(app: Flask) -> None:
         return jsonify(error="Internal Server Error", message="予期しないエラーが発生しました。"), 500
 
 
+# Console uploads (open-data CSVs, packs); the webhook enforces its own, smaller limit (settings.max_body_bytes).
+MAX_UPLOAD_BYTES = 20_000_000
 ERROR_PAGE = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>{{ code }}</title>
 <p>{{ message }}</p><p><a href="/admin/">管理画面のトップへ</a></p></html>"""
 
@@ -60,7 +62,7 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
     if config_override:
         settings = settings.with_overrides(config_override)
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
                       JSON_AS_ASCII=False, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.env == "production", SESSION_COOKIE_NAME="machimado_session",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_FORM_MEMORY_SIZE=2_000_000)

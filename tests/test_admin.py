@@ -337,3 +337,17 @@ def test_faq_saved_in_one_worker_is_answered_by_another(app, client, fake_line) 
         save_faq(client, "ドローンを飛ばす許可", "公園管理課に申請してください。", alt_questions="ドローンの飛行許可")
         post_webhook(bot, body_of(text_event("ドローンの飛行許可")))
         assert "公園管理課" in last_reply(fake_line)
+
+
+def test_console_accepts_uploads_larger_than_the_webhook_limit(app, client) -> None:
+    import io
+
+    rows = "".join(f"A{i:05d},施設{i},35.{i % 90000:05d},139.5,{'備考' * 60}\n" for i in range(6000))
+    data = ("ID,名称,緯度,経度,備考\n" + rows).encode()
+    assert len(data) > 1_000_000
+    login(client, make_staff(app)["admin"])
+    token = csrf(client, "/admin/directory")
+    preview = client.post("/admin/directory/import", data={"csrf_token": token, "kind": "aed",
+                                                           "file": (io.BytesIO(data), "big.csv")},
+                          content_type="multipart/form-data")
+    assert preview.status_code == 200 and "新規 <strong>6000</strong>件" in preview.text
