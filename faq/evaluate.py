@@ -37,14 +37,17 @@ def load_paraphrases(path: Path) -> list[Case]:
 
 
 def beir_entries(corpus_path: Path) -> list[dict[str, Any]]:
-    """localgovFAQ/BEIR corpus → pack entries ("Question: …\\nAnswer: …", ＜改＞ = line break)."""
+    """localgovFAQ/BEIR corpus → pack entries ("Question: …\\nAnswer: …", ＜改＞ = line break,
+    the trailing related-FAQ list dropped)."""
     corpus = json.loads(corpus_path.read_text(encoding="utf-8"))
     entries = []
     for doc_id, text in corpus.items():
         body = text if isinstance(text, str) else f"Question: {text.get('title', '')}\nAnswer: {text.get('text', '')}"
         question, _, answer = body.partition("\nAnswer:")
         question = question.removeprefix("Question:").strip()
-        answer = answer.replace("＜改＞", "\n").strip() or question
+        # "【関連するＦＡＱ】" lists other entries' questions: links, not this entry's answer.
+        lines = answer.split("【関連するＦＡＱ】")[0].replace("＜改＞", "\n").split("\n")
+        answer = "\n".join(line.strip() for line in lines if line.strip() not in ("", "。")) or question
         entries.append({"id": f"doc-{doc_id}", "question": question, "answer": answer[:4500], "category": "",
                         "alt_questions": [], "keywords": [], "links": [], "department": "", "contact": "",
                         "active": True})

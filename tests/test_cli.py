@@ -55,3 +55,30 @@ def test_paraphrase_quality_holds() -> None:
     assert metrics["hit1_a"] >= 0.85
     assert metrics["answered_precision"] >= 0.9
     assert metrics["out_of_scope_answered"] == 0
+
+
+def test_benchmark_eval_on_localgovfaq_dev() -> None:
+    """`faq eval` on the real benchmark: the keys issue #7 asks for, and floors for what was measured."""
+    from tests.conftest import SHARED
+
+    data = SHARED / "eval" / "localgovfaq-dev"
+    args = ["faq", "eval", "--corpus", str(data / "corpus.json"), "--queries", str(data / "queries.json"),
+            "--qrels", str(data / "qrels.json"), "--json"]
+    metrics = json.loads(CliRunner().invoke(main, args).output)
+    assert {"hit1_a", "hit3_a", "mrr10", "answered_share", "answered_precision", "suggested_share",
+            "suggested_hit", "fallback_share", "p50_ms", "p99_ms", "queries"} <= set(metrics)
+    assert metrics["queries"] == 188 and metrics["entries"] == 1786
+    assert metrics["hit1_a"] >= 0.40
+    left_out = json.loads(CliRunner().invoke(main, [*args, "--leave-out"]).output)
+    assert left_out["answered_share"] <= 0.10
+
+
+def test_beir_loader_splits_question_answer_and_line_breaks(tmp_path) -> None:
+    from faq.evaluate import beir_entries
+
+    corpus = tmp_path / "c.json"
+    corpus.write_text(json.dumps({"7": "Question: 犬の登録は？\nAnswer: 30日以内に登録します。＜改＞。【関連するＦＡＱ】。猫について\n"},
+                                 ensure_ascii=False), encoding="utf-8")
+    (entry,) = beir_entries(corpus)
+    assert entry["id"] == "doc-7" and entry["question"] == "犬の登録は？"
+    assert entry["answer"] == "30日以内に登録します。"
