@@ -117,6 +117,15 @@ def claim_batches(session: Session, worker_id: str, lease: timedelta, limit: int
                    for r in rows), key=lambda job: job.batch_id)
 
 
+def release(session: Session, worker_id: str, batch_ids: list[int]) -> None:
+    """Give claimed but unsent batches back (a clean shutdown); their attempt is not counted."""
+    if batch_ids:
+        session.execute(update(NoticeBatch).where(NoticeBatch.id.in_(batch_ids), NoticeBatch.status == "sending",
+                                                  NoticeBatch.claimed_by == worker_id)
+                        .values(status="pending", claimed_by="", attempts=NoticeBatch.attempts - 1)
+                        .execution_options(synchronize_session=False))
+
+
 @dataclass(frozen=True)
 class Outcome:
     state: str  # sent | retry | failed | lost_claim

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.line_api import LineClient, SendResult
 from bot.runtime import Runtime
-from broadcasts.delivery import Job, claim_batches, finish_if_done, plan_due, record_result
+from broadcasts.delivery import Job, claim_batches, finish_if_done, plan_due, record_result, release
 from broadcasts.models import Notice
 from broadcasts.pacing import Pacer
 from core.db import session_scope
@@ -58,12 +58,12 @@ class Worker:
         self.crash_after = crash_after
         self.claim_size = max(1, claim_size)
         self.stats = WorkerStats()
-        self._messages: dict[int, tuple[str, list[dict[str, Any]]]] = {}
+        self._messages: dict[int, tuple[str, list[Any]]] = {}  # notice id -> (slug, SDK message models)
         self._slugs: dict[int, str] = {}
         self._crashed = threading.Event()
         self.plan_seconds = 0.0
 
-    def _notice_payload(self, notice_id: int) -> tuple[str, list[dict[str, Any]]]:
+    def _notice_payload(self, notice_id: int) -> tuple[str, list[Any]]:
         cached = self._messages.get(notice_id)
         if cached is None:
             with session_scope(self.runtime.sessions) as session:
@@ -93,9 +93,11 @@ class Worker:
         """Claim a few batches and deliver them; False when there was nothing to do."""
         with session_scope(self.runtime.sessions) as session:
             jobs = claim_batches(session, self.worker_id, self.lease, self.claim_size)
-        for job in jobs:
-            if stop.is_set():
-                break  # the unsent rest stays claimed until the lease ends, then another worker takes it
+        for index, job in enumerate(jobs):
+            if stop.is_set():  # shutting down: hand the unsent rest back at once (not after the lease)
+                with session_scope(self.runtime.sessions) as session:
+                    release(session, self.worker_id, [j.batch_id for j in jobs[index:]])
+                break
             self._deliver(job, stop)
         return bool(jobs)
 

@@ -252,3 +252,25 @@ def test_several_workers_at_once_deliver_exactly_once(app, fake_line) -> None:
     assert set(counts) == set(wanted) and set(counts.values()) == {1}
     assert sum(w.stats.sent for w in workers) == 12
     assert sum(1 for w in workers if w.stats.sent) >= 2  # the work was actually shared
+
+
+def test_stopping_hands_unsent_batches_back_at_once(app, fake_line) -> None:
+    from broadcasts.delivery import claim_batches, release
+
+    add_followers(app, fake_line, 1500, topics=None, district="中央地区")
+    make_notice(app, districts=["中央地区"])
+    rt = app.extensions["machimado"]
+    worker = Worker(rt, pacer=FAST)
+    worker.plan()
+    from datetime import timedelta
+
+    with session_scope(rt.sessions) as session:
+        jobs = claim_batches(session, "w-stop", timedelta(seconds=60), 3)
+    assert len(jobs) == 3
+    with session_scope(rt.sessions) as session:
+        release(session, "w-stop", [j.batch_id for j in jobs])
+    with rt.sessions() as session:
+        rows = session.execute(select(NoticeBatch.status, NoticeBatch.attempts)).all()
+    assert rows == [("pending", 0)] * 3
+    run_worker(app)  # another worker takes them immediately (no lease to wait for)
+    assert len(delivered_to(fake_line)) == 1500
