@@ -27,6 +27,13 @@ def security_headers(response):  # type: ignore[no-untyped-def]
     return response
 
 
+@blueprint.app_template_filter("localtime")
+def localtime_filter(value, fmt: str = "%Y-%m-%d %H:%M") -> str:  # type: ignore[no-untyped-def]
+    from core.timeutil import local_str
+
+    return local_str(value, fmt)
+
+
 @blueprint.context_processor
 def template_helpers() -> dict:
     from admin.auth import tenant_id

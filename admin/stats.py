@@ -9,18 +9,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Follower
+from core.timeutil import local, zone
 from faq.models import Feedback, QuestionLog
 
 
 def _days(n: int) -> list[date]:
-    today = datetime.now(UTC).date()
+    today = datetime.now(zone()).date()
     return [today - timedelta(days=i) for i in range(n - 1, -1, -1)]
 
 
 def _day(value: datetime | None) -> date | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+    """Calendar day in the deployment's time zone (a question at 08:00 JST belongs to that JST day)."""
+    shown = local(value)
+    return shown.date() if shown else None
 
 
 def followers_daily(session: Session, municipality_id: int, days: int = 30) -> list[tuple[str, int, int, int]]:

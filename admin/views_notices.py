@@ -14,6 +14,7 @@ from broadcasts.models import Notice
 from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
 from broadcasts.richmenu import RichMenuError, set_disaster_mode, state_of
 from broadcasts.templates import load_templates
+from core.timeutil import parse_local
 
 
 def notice_or_404(notice_id: int) -> Notice:
@@ -40,7 +41,7 @@ def _when(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).astimezone()
+        return parse_local(value)
     except ValueError:
         raise NoticeError("日時の形式が正しくありません。") from None
 

@@ -14,6 +14,7 @@ from bot import messages as m
 from broadcasts.notices import current_notices
 from core.models import Follower
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
+from core.timeutil import local_str
 
 SETTINGS_WORDS = {"配信設定", "通知設定", "お知らせ設定", "受信設定"}
 NOTICE_WORDS = {"最新のお知らせ", "お知らせ", "新着情報", "市からのお知らせ"}
@@ -80,7 +81,7 @@ def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:
     lines = []
     for notice in notices:
         mark = "【緊急】" if notice.emergency else "・"
-        when = notice.scheduled_at.astimezone().strftime("%m/%d %H:%M")
+        when = local_str(notice.scheduled_at, "%m/%d %H:%M")
         lines.append(f"{mark}{notice.title}（{when}）\n{m.clip(notice.body, 300)}")
     return m.text(f"{heading}\n\n" + "\n\n".join(lines))
 

@@ -18,6 +18,7 @@ from broadcasts.richmenu import DEFAULT_SPEC, RichMenuError, deploy, set_disaste
 from broadcasts.templates import load_templates
 from broadcasts.worker import Worker
 from core.db import session_scope
+from core.timeutil import parse_local
 
 
 def _cli():  # type: ignore[no-untyped-def]
@@ -30,10 +31,9 @@ def parse_when(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value)
+        return parse_local(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r}: use ISO format, e.g. 2026-12-01T09:00+09:00") from exc
-    return when if when.tzinfo else when.astimezone()
 
 
 @click.group("broadcasts")

@@ -65,3 +65,23 @@ def test_bad_municipality_yaml_is_explained(tmp_path: Path, text: str, message: 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_settings({"MACHIMADO_ENV": "development", "MACHIMADO_CONFIG": str(path)})
+
+
+def test_times_typed_by_staff_are_local_and_shown_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from core.timeutil import local_str, parse_local
+
+    monkeypatch.delenv("MACHIMADO_TIMEZONE", raising=False)
+    assert parse_local("2026-12-01T09:00").astimezone(UTC) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    assert parse_local("2026-12-01T09:00+00:00").astimezone(UTC).hour == 9
+    assert local_str(datetime(2026, 12, 1, 0, 0)) == "2026-12-01 09:00"  # naive = UTC from SQLite
+
+
+def test_console_templates_need_no_inline_styles() -> None:
+    """The console's Content-Security-Policy forbids inline styles and scripts."""
+    from tests.conftest import ROOT
+
+    for template in (ROOT / "admin" / "templates" / "admin").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert 'style="' not in text and "<script>" not in text, template.name

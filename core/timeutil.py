@@ -1,0 +1,31 @@
+"""Times shown to and typed by people are in the deployment's time zone (default Asia/Tokyo).
+
+Stored times are UTC; SQLite hands them back without tzinfo, so naive values are read as UTC.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(os.environ.get("MACHIMADO_TIMEZONE", "Asia/Tokyo"))
+
+
+def local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone())
+
+
+def local_str(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    shown = local(value)
+    return shown.strftime(fmt) if shown else ""
+
+
+def parse_local(value: str) -> datetime:
+    """ISO date-time typed by staff; without an offset it means the deployment's local time."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone())
