@@ -72,18 +72,31 @@ def add_resident(page, name: str):  # type: ignore[no-untyped-def]
     return phone
 
 
+def follow(phone) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    phone.locator("button.follow").click()
+    expect(phone.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
+
+
+def say(phone, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    """The resident types ``text``; ``expected`` must appear in the talk."""
+    from playwright.sync_api import expect
+
+    phone.locator("input.text").fill(text)
+    phone.locator("button.send").click()
+    expect(phone.locator(".talk")).to_contain_text(expected, timeout=10000)
+
+
 def test_resident_follows_asks_taps_suggestion_and_gives_feedback(page) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     phone = add_resident(page, "山田花子")
-    phone.locator("button.follow").click()
-    expect(phone.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
+    follow(phone)
     expect(phone.locator(".quick button").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "01-welcome.png"))
 
-    phone.locator("input.text").fill("粗大ごみはどうやって出すの")
-    phone.locator("button.send").click()
-    expect(phone.locator(".talk")).to_contain_text("もしかして", timeout=10000)
+    say(phone, "粗大ごみはどうやって出すの", "もしかして")
     page.screenshot(path=str(ARTIFACTS / "02-suggestions.png"))
 
     phone.locator(".quick button", has_text="粗大ごみの出し方").first.click()
@@ -101,15 +114,10 @@ def test_two_residents_side_by_side_and_block(page) -> None:  # type: ignore[no-
 
     a = add_resident(page, "住民A")
     b = add_resident(page, "住民B")
-    a.locator("button.follow").click()
-    expect(a.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
-    a.locator("input.text").fill("児童手当の申請方法")
-    a.locator("button.send").click()
-    expect(a.locator(".talk")).to_contain_text("高校生年代", timeout=10000)
+    follow(a)
+    say(a, "児童手当の申請方法", "高校生年代")
     # B has not followed: the platform refuses to deliver B's message, and B sees nothing from the bot.
-    b.locator("input.text").fill("こんにちは")
-    b.locator("button.send").click()
-    expect(b.locator(".talk")).to_contain_text("follow the account first", timeout=10000)
+    say(b, "こんにちは", "follow the account first")
     expect(b.locator(".msg.out")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "05-two-residents.png"))
 
@@ -175,8 +183,7 @@ def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: st
     a = add_resident(page, "鈴木")
     b = add_resident(page, "高橋")
     for phone in (a, b):
-        phone.locator("button.follow").click()
-        expect(phone.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
+        follow(phone)
     expect(a.locator(".richmenu-area", has_text="配信設定")).to_be_visible(timeout=10000)  # deployed by the demo
     a.locator(".richmenu-area", has_text="配信設定").click()
     a.locator(".quick button", has_text="✓イベント").click()
@@ -228,16 +235,11 @@ def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str)
     expect(console.locator(".flash.ok")).to_contain_text("保存しました")
     console.screenshot(path=str(ARTIFACTS / "08-console-faq-saved.png"))
     resident = add_resident(page, "伊藤")
-    resident.locator("button.follow").click()
-    expect(resident.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
-    resident.locator("input.text").fill("ドローンを飛ばしてよい場所")
-    resident.locator("button.send").click()
-    expect(resident.locator(".talk")).to_contain_text("公園管理事務所", timeout=10000)
+    follow(resident)
+    say(resident, "ドローンを飛ばしてよい場所", "公園管理事務所")
 
     # 2. An unanswered question, attached as a phrasing, is answered next time.
-    resident.locator("input.text").fill("ラジコン飛行機の練習場所")
-    resident.locator("button.send").click()
-    expect(resident.locator(".talk")).to_contain_text("見つかりませんでした", timeout=10000)
+    say(resident, "ラジコン飛行機の練習場所", "見つかりませんでした")
     console.goto(bot_url + "/admin/inbox")
     group = console.locator(".card", has_text="ラジコン飛行機の練習場所")
     group.locator("select[name=entry_id]").select_option(label="施設：ドローンを飛ばしてよい場所")
