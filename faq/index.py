@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -97,9 +97,10 @@ class IndexedEntry:
 
 @dataclass(frozen=True)
 class Scored:
-    entry: IndexedEntry
+    entry: IndexedEntry  # without its analyses (they live on only as postings)
     score: float
     fields: dict[str, float]
+    surfaces: tuple[str, ...] = ()  # folded phrasings, for character-level rescoring
 
 
 FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
@@ -122,6 +123,9 @@ class FaqIndex:
             "k": FieldIndex([e.keywords for e in self.entries], range(n), n),
             "a": FieldIndex([e.answer_words for e in self.entries], range(n), n),
         }
+        # Keep only what search results need: the analyses are in the postings now (memory at 100k entries).
+        self.surfaces = [tuple(p.folded.replace(" ", "") for p in e.phrasings) for e in self.entries]
+        self.entries = [replace(e, phrasings=(), keywords=(), answer_words=()) for e in self.entries]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -138,5 +142,5 @@ class FaqIndex:
             top = part[np.argsort(-total[part], kind="stable")]
         else:
             top = np.argsort(-total, kind="stable")[:limit]
-        return [Scored(self.entries[i], float(total[i]), {f: float(per_field[f][i]) for f in per_field})
-                for i in top if total[i] > 0]
+        return [Scored(self.entries[i], float(total[i]), {f: float(per_field[f][i]) for f in per_field},
+                       self.surfaces[i]) for i in top if total[i] > 0]

@@ -78,7 +78,7 @@ class Matcher:
 
     def _rescore(self, query: Analysis, hit: Scored) -> float:
         folded = query.folded.replace(" ", "")
-        similarity = max((fuzz.ratio(folded, p.folded.replace(" ", "")) for p in hit.entry.phrasings),
+        similarity = max((fuzz.ratio(folded, surface) for surface in hit.surfaces),
                          default=0.0) / 100.0
         mixed = (1 - FUZZ_WEIGHT) * hit.score + FUZZ_WEIGHT * similarity
         # A near-verbatim phrasing is strong evidence by itself, whatever the answer's wording.
