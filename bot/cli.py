@@ -8,51 +8,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 from sqlalchemy import delete, func, select
 
-from bot.runtime import Runtime, Tenant
+from bot.cli_support import municipality_option, resolve_tenant, runtime_from_env, tenant_runtime
+from bot.runtime import Runtime
 from core import migrate
 from core.db import session_scope
 from core.errors import ConfigError
-from core.settings import load_settings
 from core.tenants import sync_municipalities
 from faq import service
 from faq.models import FaqEntry, QuestionLog
 from faq.packs import PackError, export_pack, import_entries, load_pack_file
 
 DEMO_PACK = Path(__file__).resolve().parent.parent / "faq" / "data" / "demo_pack.yaml"
-
-
-@contextmanager
-def runtime_from_env() -> Iterator[Runtime]:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    runtime = Runtime.from_settings(settings)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
-def resolve_tenant(runtime: Runtime, slug: str | None) -> Tenant:
-    slug = slug or runtime.settings.default_slug
-    tenant = runtime.tenant(slug)
-    if tenant is None:
-        raise click.ClickException(f"unknown municipality {slug!r}; configured: "
-                                   f"{', '.join(sorted(runtime.settings.municipalities))}")
-    return tenant
-
-
-municipality_option = click.option("--municipality", "-m", "slug", default=None,
-                                   help="Municipality slug (default: the configured default).")
 
 
 @click.group()
@@ -117,8 +89,7 @@ def faq() -> None:
 @municipality_option
 def faq_import(file: Path, slug: str | None) -> None:
     """Import a YAML pack (all or nothing; updates entries by their stable id)."""
-    with runtime_from_env() as runtime:
-        tenant = resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         try:
             entries = load_pack_file(file)
         except PackError as exc:
@@ -134,8 +105,7 @@ def faq_import(file: Path, slug: str | None) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File (default: stdout).")
 def faq_export(slug: str | None, output: Path | None) -> None:
     """Export the knowledge base as a YAML pack that `faq import` reads back."""
-    with runtime_from_env() as runtime:
-        tenant = resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             text = export_pack(session, tenant.id, f"{tenant.config.slug}-export")
         if output:
@@ -152,8 +122,7 @@ def faq_export(slug: str | None, output: Path | None) -> None:
 @click.option("--limit", default=5, show_default=True)
 def faq_ask(question: str, slug: str | None, as_json: bool, limit: int) -> None:
     """Show how the bot ranks QUESTION and what it would reply (not recorded)."""
-    with runtime_from_env() as runtime:
-        tenant = resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             matcher = runtime.matchers.get(session, tenant.id, tenant.config)
             result, _ = service.ask(session, matcher, tenant.id, question, channel="cli", record=False)

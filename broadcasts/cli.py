@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from bot.cli_support import runtime_from_env, tenant_runtime
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
 from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
@@ -19,12 +20,6 @@ from broadcasts.templates import load_templates
 from broadcasts.worker import Worker
 from core.db import session_scope
 from core.timeutil import parse_local
-
-
-def _cli():  # type: ignore[no-untyped-def]
-    from bot import cli  # late import: bot.cli registers this module's commands
-
-    return cli
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -65,7 +60,6 @@ def templates_cmd() -> None:
 def send(title, body, category, severity, template_id, params, districts, links, at, expires, yes,  # type: ignore[no-untyped-def]
          slug) -> None:
     """Save a notice for delivery (the worker sends it). Shows the preview and audience first."""
-    cli = _cli()
     if template_id:
         template = load_templates().get(template_id)
         if template is None:
@@ -79,8 +73,7 @@ def send(title, body, category, severity, template_id, params, districts, links,
     if not (title and body and category):
         raise click.UsageError("--title, --body and --category are required (or --template)")
     link_list = [{"label": k, "url": v} for k, v in (link.split("=", 1) for link in links if "=" in link)]
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             try:
                 notice = create_notice(session, tenant.id, tenant.config, title=title, body=body, category=category,
@@ -104,9 +97,7 @@ def send(title, body, category, severity, template_id, params, districts, links,
 @click.option("-m", "--municipality", "slug", default=None)
 @click.option("--limit", default=20, show_default=True)
 def list_cmd(slug: str | None, limit: int) -> None:
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             for n in session.scalars(select(Notice).where(Notice.municipality_id == tenant.id)
                                      .order_by(Notice.id.desc()).limit(limit)):
@@ -126,9 +117,7 @@ def _notice(session, tenant, notice_id: int) -> Notice:  # type: ignore[no-untyp
 @click.option("-m", "--municipality", "slug", default=None)
 @click.option("--json", "as_json", is_flag=True)
 def show(notice_id: int, slug: str | None, as_json: bool) -> None:
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             notice = _notice(session, tenant, notice_id)
             data = {"id": notice.id, "status": notice.status, "title": notice.title, "severity": notice.severity,
@@ -142,9 +131,7 @@ def show(notice_id: int, slug: str | None, as_json: bool) -> None:
 @click.argument("notice_id", type=int)
 @click.option("-m", "--municipality", "slug", default=None)
 def cancel_cmd(notice_id: int, slug: str | None) -> None:
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             notice = _notice(session, tenant, notice_id)
             if not cancel(session, notice):
@@ -158,8 +145,7 @@ def cancel_cmd(notice_id: int, slug: str | None) -> None:
 @click.option("--drain", is_flag=True, help="Exit when nothing is left to send (cron / tests).")
 def worker_cmd(concurrency: int, lease: float, drain: bool) -> None:
     """Deliver queued and scheduled notices. Several may run on PostgreSQL; run one with SQLite."""
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
+    with runtime_from_env() as runtime:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -180,9 +166,7 @@ def richmenu() -> None:
 @click.option("-m", "--municipality", "slug", default=None)
 def richmenu_deploy(spec: Path, slug: str | None) -> None:
     """Create the menus of SPEC with their images and set the default."""
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             try:
                 ids = deploy(session, tenant.id, runtime.line_client(tenant.config.slug), spec)
@@ -200,9 +184,7 @@ def disaster(switch: str, disaster_type: str, slug: str | None) -> None:
     """Disaster mode: disaster rich menu, emergency notices first in welcome and fallback replies."""
     from broadcasts.richmenu import state_of
 
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             if switch == "status":
                 state = state_of(session, tenant.id)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_support import tenant_runtime
 from core.db import session_scope
 from directory.additions import AdditionsError, apply_additions
 from directory.csvfile import CsvError
@@ -19,12 +20,6 @@ from directory.procedures import DEFAULT_PACK, ProcedureError, import_procedures
 
 class DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
-
-
-def _cli():  # type: ignore[no-untyped-def]
-    from bot import cli
-
-    return cli
 
 
 @click.group("directory")
@@ -39,9 +34,7 @@ def directory() -> None:
 @click.option("-m", "--municipality", "slug", default=None)
 def import_cmd(kind: str, file: Path, dry_run: bool, slug: str | None) -> None:
     """Import a 自治体標準オープンデータセット CSV (正式版 or 推奨 columns) as one transaction."""
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         report = None
         try:
             with session_scope(runtime.sessions) as session:
@@ -72,9 +65,7 @@ def import_cmd(kind: str, file: Path, dry_run: bool, slug: str | None) -> None:
 @click.option("-m", "--municipality", "slug", default=None)
 def procedures_cmd(file: Path, slug: str | None) -> None:
     """Import a procedures catalog YAML (all or nothing, update by key)."""
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         try:
             items = load_procedures(file)
         except ProcedureError as exc:
@@ -89,9 +80,7 @@ def procedures_cmd(file: Path, slug: str | None) -> None:
 @click.option("-m", "--municipality", "slug", default=None)
 def additions_cmd(file: Path, slug: str | None) -> None:
     """Attach reservation URLs, rooms, fees and hours (YAML keyed by facility ID)."""
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         try:
             with session_scope(runtime.sessions) as session:
                 count = apply_additions(session, tenant.id, file)
@@ -110,9 +99,7 @@ def additions_cmd(file: Path, slug: str | None) -> None:
 @click.option("-m", "--municipality", "slug", default=None)
 def nearest_cmd(kind: str, lat: float, lon: float, limit: int, open_only: bool, as_json: bool,
                 slug: str | None) -> None:
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             found = [n.as_dict() for n in nearest(session, tenant.id, kind, lat, lon, limit, open_only)]
     if as_json:
@@ -129,9 +116,7 @@ def nearest_cmd(kind: str, lat: float, lon: float, limit: int, open_only: bool, 
 @click.option("-m", "--municipality", "slug", default=None)
 def shelter_status(ref: str, status: str, slug: str | None) -> None:
     """Mark a shelter (ID or name) open / closed / full."""
-    cli = _cli()
-    with cli.runtime_from_env() as runtime:
-        tenant = cli.resolve_tenant(runtime, slug)
+    with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             matches = find_place(session, tenant.id, "shelters", ref)
             if len(matches) != 1:
