@@ -81,13 +81,11 @@ def faq_edit(entry_id: int | None = None):  # type: ignore[no-untyped-def]
             errors.append(f"ID「{key}」はすでに使われています。")
         if data and not errors:
             before = entry.snapshot() if entry else None
-            result = save_entry(db(), tenant_id(), data, current_user().username, entry)  # type: ignore[union-attr]
-            saved = entry or db().scalar(select(FaqEntry).where(FaqEntry.municipality_id == tenant_id(),
-                                                                FaqEntry.key == key))
-            audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())  # type: ignore[union-attr]
+            result, saved = save_entry(db(), tenant_id(), data, current_user().username, entry)  # type: ignore[union-attr]
+            audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())
             db().commit()
             flash("保存しました。ボットはすぐにこの内容で回答します。", "ok")
-            return redirect(url_for("admin.faq_edit", entry_id=saved.id))  # type: ignore[union-attr]
+            return redirect(url_for("admin.faq_edit", entry_id=saved.id))
     return render_template("admin/faq_edit.html", entry=entry, errors=errors, form=request.form)
 
 

@@ -43,11 +43,10 @@ def inbox_create():  # type: ignore[no-untyped-def]
     if errors or data is None:
         flash("FAQを作れませんでした：" + "／".join(errors), "error")
         return redirect(url_for("admin.inbox"))
-    save_entry(db(), tenant_id(), data, current_user().username)  # type: ignore[union-attr]
-    entry = db().scalar(select(FaqEntry).where(FaqEntry.municipality_id == tenant_id(), FaqEntry.key == data["id"]))
+    _, entry = save_entry(db(), tenant_id(), data, current_user().username)  # type: ignore[union-attr]
     for log in logs:
         log.handled = True
-    audit("faq_created", "faq_entry", entry.id, None, entry.snapshot())  # type: ignore[union-attr]
+    audit("faq_created", "faq_entry", entry.id, None, entry.snapshot())
     db().commit()
     flash(f"FAQ「{question}」を作りました。", "ok")
     return redirect(url_for("admin.inbox"))

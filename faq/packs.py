@@ -172,24 +172,24 @@ CONTENT_FIELDS = ("question", "alt_questions", "answer", "category", "keywords",
 
 
 def save_entry(session: Session, municipality_id: int, data: dict[str, Any], author: str,
-               existing: FaqEntry | None = None) -> str:
-    """Create or update one entry, keeping a revision; returns created / updated / unchanged."""
+               existing: FaqEntry | None = None) -> tuple[str, FaqEntry]:
+    """Create or update one entry, keeping a revision; returns (created / updated / unchanged, entry)."""
     if existing is None:
         entry = FaqEntry(municipality_id=municipality_id, key=data["id"], revision=1,
                          **{f: data[f] for f in CONTENT_FIELDS})
         session.add(entry)
         session.flush()
         session.add(FaqRevision(entry_id=entry.id, revision=1, content=entry.snapshot(), author=author))
-        return "created"
+        return "created", entry
     if all(getattr(existing, f) == data[f] for f in CONTENT_FIELDS):
-        return "unchanged"
+        return "unchanged", existing
     for f in CONTENT_FIELDS:
         setattr(existing, f, data[f])
     existing.revision += 1
     session.flush()
     session.add(FaqRevision(entry_id=existing.id, revision=existing.revision, content=existing.snapshot(),
                             author=author))
-    return "updated"
+    return "updated", existing
 
 
 def import_entries(session: Session, municipality_id: int, entries: Iterable[dict[str, Any]],
@@ -201,7 +201,7 @@ def import_entries(session: Session, municipality_id: int, entries: Iterable[dic
                                FaqEntry.key.in_([e["id"] for e in entries])))}
     report = ImportReport()
     for data in entries:
-        result = save_entry(session, municipality_id, data, author, existing.get(data["id"]))
+        result, _ = save_entry(session, municipality_id, data, author, existing.get(data["id"]))
         setattr(report, result, getattr(report, result) + 1)
         report.keys.append(data["id"])
     return report
