@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from core import migrate
@@ -19,6 +22,7 @@ from core.settings import load_settings
 from core.tenants import sync_municipalities
 from faq import service
 from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
+from faq.matcher import Matcher
 from faq.packs import import_entries, load_pack_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +30,10 @@ DEFAULT_PARAPHRASES = ROOT / "eval" / "demo_paraphrases.yaml"
 DEFAULT_PACK = ROOT / "faq" / "data" / "demo_pack.yaml"
 
 
-def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = False) -> dict:
+@contextmanager
+def evaluation_kb(entries: list[dict]) -> Iterator[tuple[Session, Matcher, int]]:
+    """A fresh temporary knowledge base loaded through the normal import path (vectors included),
+    and the matcher the webhook would use for it."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_INSTANCE_PATH": tmp,
                                   "DATABASE_URL": f"sqlite:///{tmp}/eval.sqlite3"})
@@ -36,21 +43,24 @@ def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = Fal
             with session_scope(runtime.sessions) as session:
                 muni_id = sync_municipalities(session, settings)[settings.default_slug]
                 import_entries(session, muni_id, entries, author="eval")
-            config = settings.default_municipality
             with session_scope(runtime.sessions) as session:
-                matcher = runtime.matchers.get(session, muni_id, config)
+                matcher = runtime.matchers.get(session, muni_id, settings.default_municipality)
                 matcher.match("ウォームアップ")
-
-                def match(query: str, excluded: set[str]):  # type: ignore[no-untyped-def]
-                    if excluded:
-                        return matcher.match(query, exclude=frozenset(excluded))
-                    return service.ask(session, matcher, muni_id, query, channel="eval", record=False)[0]
-
-                metrics = evaluate_leave_out(cases, match) if leave_out else evaluate(cases, match)
-                metrics["entries"] = len(entries)
-                return metrics
+                yield session, matcher, muni_id
         finally:
             runtime.close()
+
+
+def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = False) -> dict:
+    with evaluation_kb(entries) as (session, matcher, muni_id):
+        def match(query: str, excluded: set[str]):  # type: ignore[no-untyped-def]
+            if excluded:
+                return matcher.match(query, exclude=frozenset(excluded))
+            return service.ask(session, matcher, muni_id, query, channel="eval", record=False)[0]
+
+        metrics = evaluate_leave_out(cases, match) if leave_out else evaluate(cases, match)
+        metrics["entries"] = len(entries)
+        return metrics
 
 
 @click.command("eval")

@@ -47,9 +47,9 @@ class Contact:
 class Thresholds:
     """Confidence cut-offs for the answer policy (see faq.policy)."""
 
-    answer: float = 0.60
+    answer: float = 0.55
     suggest: float = 0.30
-    margin: float = 0.12
+    margin: float = 0.08
 
 
 @dataclass(frozen=True)

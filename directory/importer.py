@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from directory.csvfile import CsvError, Table, flag, read_table, to_number
 from directory.models import KINDS, Place
+from faq.kb import facility_texts, store_entry_vectors
 
 # Canonical field → header names seen in 正式版, 推奨 and custom files (compared after NFKC + lower case).
 COMMON = {
@@ -185,16 +186,22 @@ def import_places(session: Session, municipality_id: int, kind: str, data: bytes
     report.rows = len(table.rows)
     existing = {p.key: p for p in session.scalars(select(Place).where(Place.municipality_id == municipality_id,
                                                                      Place.kind == kind))}
+    changed = []
     for record in (progress(records) if progress else records):
         place = existing.get(record["key"])
         if place is None:
-            session.add(Place(municipality_id=municipality_id, kind=kind, **record))
+            place = Place(municipality_id=municipality_id, kind=kind, **record)
+            session.add(place)
+            changed.append(place)
             report.created += 1
         elif all(getattr(place, f) == record[f] for f in FIELDS):
             report.unchanged += 1
         else:
             for f in FIELDS:
                 setattr(place, f, record[f])
+            changed.append(place)
             report.updated += 1
     session.flush()
+    if kind == "facilities":  # facilities are searched with the FAQ: store their sentence vectors now
+        store_entry_vectors(session, [facility_texts(p) for p in changed])
     return report

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import Procedure
+from faq.kb import procedure_texts, store_entry_vectors
 
 DEFAULT_PACK = Path(__file__).with_name("data") / "procedures.yaml"
 FIELDS = ("name", "aliases", "category", "summary", "eligibility", "bring", "fees", "deadline", "department",
@@ -62,10 +63,13 @@ def load_procedures(path: Path = DEFAULT_PACK) -> list[dict[str, Any]]:
 def import_procedures(session: Session, municipality_id: int, items: list[dict[str, Any]]) -> dict[str, int]:
     existing = {p.key: p for p in session.scalars(select(Procedure).where(Procedure.municipality_id == municipality_id))}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    changed = []
     for item in items:
         row = existing.get(item["key"])
         if row is None:
-            session.add(Procedure(municipality_id=municipality_id, **item))
+            row = Procedure(municipality_id=municipality_id, **item)
+            session.add(row)
+            changed.append(row)
             counts["created"] += 1
         elif all(getattr(row, f) == item[f] for f in FIELDS):
             counts["unchanged"] += 1
@@ -73,6 +77,8 @@ def import_procedures(session: Session, municipality_id: int, items: list[dict[s
             for f in FIELDS:
                 setattr(row, f, item[f])
             row.revision += 1
+            changed.append(row)
             counts["updated"] += 1
     session.flush()
+    store_entry_vectors(session, [procedure_texts(p) for p in changed])  # they are searched with the FAQ
     return counts

@@ -101,14 +101,27 @@ class Scored:
     score: float
     fields: dict[str, float]
     surfaces: tuple[str, ...] = ()  # folded phrasings, for character-level rescoring
+    row: int = -1  # position in the index (vectors)
+
+
+@dataclass(frozen=True)
+class EntryVectors:
+    """Sentence vectors aligned with the index (float16 unit vectors): one per phrasing (the ``q``
+    units, in order), and per entry one of its answer and one of question + answer."""
+
+    phrasing: np.ndarray  # (n_units, dim)
+    answer: np.ndarray  # (n_entries, dim)
+    question_answer: np.ndarray  # (n_entries, dim)
 
 
 FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
 
 
 class FaqIndex:
-    def __init__(self, entries: Sequence[IndexedEntry], weights: dict[str, float] | None = None):
+    def __init__(self, entries: Sequence[IndexedEntry], weights: dict[str, float] | None = None,
+                 vectors: EntryVectors | None = None):
         self.entries = list(entries)
+        self.vectors = vectors
         self.weights = dict(FIELD_WEIGHTS if weights is None else weights)
         n = len(self.entries)
         q_units, r_units, owners = [], [], []
@@ -123,6 +136,7 @@ class FaqIndex:
             "k": FieldIndex([e.keywords for e in self.entries], range(n), n),
             "a": FieldIndex([e.answer_words for e in self.entries], range(n), n),
         }
+        self._unit_start = np.cumsum([0] + [len(e.phrasings) for e in self.entries])
         # Keep only what search results need: the analyses are in the postings now (memory at 100k entries).
         self.surfaces = [tuple(p.folded.replace(" ", "") for p in e.phrasings) for e in self.entries]
         self.entries = [replace(e, phrasings=(), keywords=(), answer_words=()) for e in self.entries]
@@ -143,4 +157,8 @@ class FaqIndex:
         else:
             top = np.argsort(-total, kind="stable")[:limit]
         return [Scored(self.entries[i], float(total[i]), {f: float(per_field[f][i]) for f in per_field},
-                       self.surfaces[i]) for i in top if total[i] > 0]
+                       self.surfaces[i], int(i)) for i in top if total[i] > 0]
+
+    def unit_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end of the given entries' ``q`` units (their phrasing vectors' rows)."""
+        return self._unit_start[rows], self._unit_start[rows + 1]

@@ -11,15 +11,17 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
-from faq.index import FaqIndex, IndexedEntry
+from faq.index import EntryVectors, FaqIndex, IndexedEntry
 from faq.matcher import Matcher
 from faq.models import FaqEntry, SynonymSet
 from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
+from faq.vectors import load_vectors, store_vectors
 
 
 def kb_version(session: Session, municipality_id: int) -> tuple[object, ...]:
@@ -57,8 +59,34 @@ def staff_synonyms(session: Session, municipality_id: int) -> tuple[str, list[li
     return (str(row.updated_at), list(row.groups or [])) if row else ("", [])
 
 
+def faq_texts(entry: FaqEntry) -> tuple[list[str], str]:
+    """(phrasings, answer) of an entry: what is indexed and encoded."""
+    return [p for p in [entry.question, *(entry.alt_questions or [])] if p.strip()], entry.answer
+
+
+def procedure_texts(proc: Procedure) -> tuple[list[str], str]:
+    return [p for p in [proc.name, *(proc.aliases or [])] if p.strip()], f"{proc.summary} {proc.eligibility}"
+
+
+def facility_texts(place: Place) -> tuple[list[str], str]:
+    return [p for p in (place.name, place.kana) if p and p.strip()], f"{place.description} {place.address}"
+
+
+def vector_texts(phrasings: list[str], answer: str) -> list[str]:
+    """Texts with a stored vector: each phrasing, the answer, and the first phrasing + answer."""
+    head = phrasings[0] if phrasings else ""
+    answer = answer.strip() or head or "?"
+    return [*phrasings, answer, f"{head} {answer}".strip()]
+
+
+def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]], progress: object = None) -> int:
+    """Save-time hook (imports, console edits): encode whatever of these entries is not stored yet."""
+    return store_vectors(session, [t for phrasings, answer in texts for t in vector_texts(phrasings, answer)],
+                         progress)
+
+
 def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
-    phrasings = tuple(normalizer.analyze(p) for p in [entry.question, *(entry.alt_questions or [])] if p.strip())
+    phrasings = tuple(normalizer.analyze(p) for p in faq_texts(entry)[0])
     keywords = tuple(w for k in [*(entry.keywords or []), entry.category] for w in normalizer.analyze(k).words)
     return IndexedEntry(entry_id=entry.id, key=entry.key, question=entry.question, category=entry.category,
                         phrasings=phrasings, keywords=keywords,
@@ -66,7 +94,7 @@ def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
 
 
 def index_procedure(normalizer: Normalizer, proc: Procedure) -> IndexedEntry:
-    phrasings = tuple(normalizer.analyze(p) for p in [proc.name, *(proc.aliases or [])] if p.strip())
+    phrasings = tuple(normalizer.analyze(p) for p in procedure_texts(proc)[0])
     keywords = tuple(w for k in [proc.category, "手続き", "申請"] for w in normalizer.analyze(k).words)
     return IndexedEntry(entry_id=proc.id, key=f"proc:{proc.key}", question=proc.name, category=proc.category,
                         phrasings=phrasings, keywords=keywords,
@@ -76,7 +104,7 @@ def index_procedure(normalizer: Normalizer, proc: Procedure) -> IndexedEntry:
 
 def index_facility(normalizer: Normalizer, place: Place) -> IndexedEntry:
     additions = place.additions or {}
-    phrasings = tuple(normalizer.analyze(p) for p in (place.name, place.kana) if p and p.strip())
+    phrasings = tuple(normalizer.analyze(p) for p in facility_texts(place)[0])
     extra = ["施設", *(additions.get("rooms") or []), *(["予約"] if additions.get("reservation_url") else []),
              str((place.attributes or {}).get("category", ""))]
     keywords = tuple(w for k in extra for w in normalizer.analyze(k).words)
@@ -87,20 +115,38 @@ def index_facility(normalizer: Normalizer, place: Place) -> IndexedEntry:
 
 
 def build_matcher(session: Session, municipality_id: int, config: MunicipalityConfig,
-                  normalizer: Normalizer | None = None) -> Matcher:
+                  normalizer: Normalizer | None = None, with_vectors: bool = True) -> Matcher:
     """FAQ, procedures and facilities in one index: one query, one ranked list, one policy."""
     normalizer = normalizer or build_normalizer(config)
     entries = session.scalars(
         select(FaqEntry).where(FaqEntry.municipality_id == municipality_id, FaqEntry.active.is_(True))
         .order_by(FaqEntry.id)
     ).all()
+    procedures = session.scalars(select(Procedure).where(Procedure.municipality_id == municipality_id)
+                                 .order_by(Procedure.id)).all()
+    places = session.scalars(select(Place).where(Place.municipality_id == municipality_id,
+                                                 Place.kind == "facilities").order_by(Place.id)).all()
     indexed = [index_entry(normalizer, e) for e in entries]
-    indexed += [index_procedure(normalizer, p) for p in session.scalars(
-        select(Procedure).where(Procedure.municipality_id == municipality_id).order_by(Procedure.id))]
-    indexed += [index_facility(normalizer, p) for p in session.scalars(
-        select(Place).where(Place.municipality_id == municipality_id, Place.kind == "facilities")
-        .order_by(Place.id))]
-    return Matcher(normalizer, FaqIndex(indexed), config.thresholds)
+    indexed += [index_procedure(normalizer, p) for p in procedures]
+    indexed += [index_facility(normalizer, p) for p in places]
+    texts = [faq_texts(e) for e in entries] + [procedure_texts(p) for p in procedures] + \
+        [facility_texts(p) for p in places]
+    vectors = entry_vectors(session, texts) if with_vectors else None
+    return Matcher(normalizer, FaqIndex(indexed, vectors=vectors), config.thresholds)
+
+
+def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> EntryVectors | None:
+    """Stored vectors aligned with the index: phrasings in ``q``-unit order, one answer per entry."""
+    if not texts:
+        return None
+    lookup = load_vectors(session, [v for phrasings, answer in texts for v in vector_texts(phrasings, answer)])
+    phrasing, answer, both = [], [], []
+    for phrasings, text in texts:
+        *ps, a, qa = vector_texts(phrasings, text)
+        phrasing.extend(lookup[p] for p in ps)
+        answer.append(lookup[a])
+        both.append(lookup[qa])
+    return EntryVectors(*(np.asarray(rows, dtype=np.float16) for rows in (phrasing, answer, both)))
 
 
 @dataclass

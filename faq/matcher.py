@@ -1,8 +1,9 @@
 """Rank a resident's question against the knowledge base and decide what the bot should do.
 
-The index narrows and scores candidates; a character-level rapidfuzz similarity against each
-candidate's phrasings is then mixed in (near-verbatim questions and typos). The policy turns the
-top score and its margin over the runner-up into one of three outcomes:
+The index narrows and scores candidates by words; each is rescored with its character similarity
+(near-verbatim questions, typos) and, when the knowledge base has sentence vectors (faq.vectors),
+the cosine similarity of meanings. The policy turns the top score, its margin over the runner-up
+and whether words and meaning agree on the top entry into one of three outcomes:
 
 - ``answer``: confident — send the answer (and ask 役に立ちましたか？);
 - ``suggest``: plausible but unsure — offer the top questions as "もしかして" choices;
@@ -13,14 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from core.tenancy import Thresholds
 from faq.index import FaqIndex, Scored
 from faq.normalize import Analysis, Normalizer
+from faq.vectors import encoder
 
 MAX_QUERY_CHARS = 1000  # longer pastes only add noise (and SudachiPy has an input limit)
 FUZZ_WEIGHT = 0.15
+POOL = 40  # candidates the index proposes for rescoring
+# Sentence-vector similarity mixed into the word/character score: with the question's phrasings
+# and with question + answer (chosen on both dev sets, see docs/faq-engine.md).
+PHRASING_WEIGHT = 0.3
+ANSWER_WEIGHT = 0.2
 NEAR_VERBATIM = 0.9
 SUGGEST_COUNT = 3
 
@@ -56,12 +64,14 @@ class MatchResult:
         return self.analysis.is_empty()
 
 
-def decide(candidates: list[Candidate], thresholds: Thresholds) -> str:
+def decide(candidates: list[Candidate], thresholds: Thresholds, agree: bool = True) -> str:
+    """``agree``: word matching and sentence meaning point at the same top entry (or it is a
+    near-verbatim phrasing); without that, even a high score only earns もしかして choices."""
     if not candidates:
         return "fallback"
     top = candidates[0].score
     second = candidates[1].score if len(candidates) > 1 else 0.0
-    if top >= thresholds.answer and top - second >= thresholds.margin:
+    if agree and top >= thresholds.answer and top - second >= thresholds.margin:
         return "answer"
     if top >= thresholds.suggest:
         return "suggest"
@@ -76,30 +86,66 @@ class Matcher:
         self.index = index
         self.thresholds = thresholds
 
-    def _rescore(self, query: Analysis, hit: Scored) -> float:
+    @staticmethod
+    def _lexical(query: Analysis, hit: Scored) -> tuple[float, float]:
+        """(word score mixed with character similarity, the similarity itself)."""
         folded = query.folded.replace(" ", "")
-        similarity = max((fuzz.ratio(folded, surface) for surface in hit.surfaces),
-                         default=0.0) / 100.0
+        similarity = max((fuzz.ratio(folded, surface) for surface in hit.surfaces), default=0.0) / 100.0
         mixed = (1 - FUZZ_WEIGHT) * hit.score + FUZZ_WEIGHT * similarity
         # A near-verbatim phrasing is strong evidence by itself, whatever the answer's wording.
         if similarity >= NEAR_VERBATIM:
             mixed = max(mixed, similarity - 0.05)
-        return min(1.0, mixed)
+        return min(1.0, mixed), similarity
+
+    def _semantic(self, text: str, hits: list[Scored]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Cosine of the question's sentence vector with each hit's phrasings (best one) and with
+        its question + answer; None when the knowledge base has no vectors."""
+        vectors = self.index.vectors
+        if vectors is None or not hits:
+            return None
+        q = encoder().encode_one(text)
+        rows = np.array([h.row for h in hits])
+        starts, ends = self.index.unit_bounds(rows)
+        units = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        unit_sims = vectors.phrasing[units].astype(np.float32) @ q
+        offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+        has_units = ends > starts
+        phrasing = np.zeros(len(rows), dtype=np.float32)
+        if len(units):
+            phrasing[has_units] = np.maximum.reduceat(unit_sims, offsets[has_units])
+        return phrasing, vectors.question_answer[rows].astype(np.float32) @ q
 
     def rank(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
-             ) -> tuple[Analysis, list[Candidate], dict[str, float]]:
-        query = self.normalizer.analyze(text[:MAX_QUERY_CHARS])
-        hits = self.index.search(query, limit=max(limit, 20) + len(exclude))
+             ) -> tuple[Analysis, list[Candidate], dict[str, float], bool]:
+        """(analysis, candidates, the top one's field scores, whether words and meaning agree)."""
+        text = text[:MAX_QUERY_CHARS]
+        query = self.normalizer.analyze(text)
+        hits = self.index.search(query, limit=POOL + len(exclude))
         if exclude:
             hits = [h for h in hits if h.entry.key not in exclude]
-        scored = sorted(((self._rescore(query, h), h) for h in hits), key=lambda p: -p[0])[:limit]
-        candidates = [Candidate(h.entry.entry_id, h.entry.key, h.entry.question, s, h.entry.kind) for s, h in scored]
-        fields = scored[0][1].fields if scored else {}
-        return query, candidates, fields
+        hits = hits[:POOL]
+        if not hits:
+            return query, [], {}, False
+        lexical = np.array([self._lexical(query, h) for h in hits])
+        scores, agree_with = lexical[:, 0], None
+        semantic = self._semantic(text, hits)
+        if semantic is not None:
+            phrasing, both = semantic
+            scores = (scores + PHRASING_WEIGHT * phrasing + ANSWER_WEIGHT * both) / (1 + PHRASING_WEIGHT + ANSWER_WEIGHT)
+            agree_with = int(np.argmax(phrasing))
+        order = np.argsort(-scores, kind="stable")[:limit]
+        top = int(order[0])
+        agree = agree_with is None or agree_with == top or lexical[top, 1] >= NEAR_VERBATIM
+        candidates = [Candidate(hits[i].entry.entry_id, hits[i].entry.key, hits[i].entry.question,
+                                float(scores[i]), hits[i].entry.kind) for i in order]
+        fields = {**hits[top].fields, "fz": float(lexical[top, 1])}
+        if semantic is not None:
+            fields.update(uq=float(semantic[0][top]), uqa=float(semantic[1][top]))
+        return query, candidates, fields, agree
 
     def match(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()) -> MatchResult:
         """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base")."""
-        query, candidates, fields = self.rank(text, limit, exclude)
-        outcome = "fallback" if query.is_empty() else decide(candidates, self.thresholds)
+        query, candidates, fields, agree = self.rank(text, limit, exclude)
+        outcome = "fallback" if query.is_empty() else decide(candidates, self.thresholds, agree)
         confidence = candidates[0].score if candidates else 0.0
         return MatchResult(outcome, candidates, query, confidence, fields)

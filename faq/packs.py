@@ -31,6 +31,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from faq.kb import faq_texts, store_entry_vectors
 from faq.models import FaqEntry, FaqRevision
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
@@ -172,8 +173,17 @@ CONTENT_FIELDS = ("question", "alt_questions", "answer", "category", "keywords",
 
 
 def save_entry(session: Session, municipality_id: int, data: dict[str, Any], author: str,
-               existing: FaqEntry | None = None) -> tuple[str, FaqEntry]:
-    """Create or update one entry, keeping a revision; returns (created / updated / unchanged, entry)."""
+               existing: FaqEntry | None = None, encode: bool = True) -> tuple[str, FaqEntry]:
+    """Create or update one entry, keeping a revision; returns (created / updated / unchanged, entry).
+    Its sentence vectors are stored too (``encode=False``: the caller stores them in one batch)."""
+    result, entry = _save(session, municipality_id, data, author, existing)
+    if encode and result != "unchanged":
+        store_entry_vectors(session, [faq_texts(entry)])
+    return result, entry
+
+
+def _save(session: Session, municipality_id: int, data: dict[str, Any], author: str,
+          existing: FaqEntry | None) -> tuple[str, FaqEntry]:
     if existing is None:
         entry = FaqEntry(municipality_id=municipality_id, key=data["id"], revision=1,
                          **{f: data[f] for f in CONTENT_FIELDS})
@@ -193,17 +203,22 @@ def save_entry(session: Session, municipality_id: int, data: dict[str, Any], aut
 
 
 def import_entries(session: Session, municipality_id: int, entries: Iterable[dict[str, Any]],
-                   author: str = "import") -> ImportReport:
-    """Upsert validated entries by stable id. The caller's transaction makes it all-or-nothing."""
+                   author: str = "import", progress: object = None) -> ImportReport:
+    """Upsert validated entries by stable id, then encode the new texts in batches (``progress``: a
+    click progress bar counting texts). The caller's transaction makes it all-or-nothing."""
     entries = list(entries)
     existing = {e.key: e for e in session.scalars(
         select(FaqEntry).where(FaqEntry.municipality_id == municipality_id,
                                FaqEntry.key.in_([e["id"] for e in entries])))}
     report = ImportReport()
+    changed = []
     for data in entries:
-        result, _ = save_entry(session, municipality_id, data, author, existing.get(data["id"]))
+        result, entry = save_entry(session, municipality_id, data, author, existing.get(data["id"]), encode=False)
         setattr(report, result, getattr(report, result) + 1)
         report.keys.append(data["id"])
+        if result != "unchanged":
+            changed.append(faq_texts(entry))
+    store_entry_vectors(session, changed, progress)
     return report
 
 

@@ -8,6 +8,7 @@ import broadcasts.models  # noqa: F401
 import core.models  # noqa: F401  (register tables)
 import directory.models  # noqa: F401
 import faq.models  # noqa: F401
+import faq.vectors  # noqa: F401
 from core.db import Base
 
 config = context.config

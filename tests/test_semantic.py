@@ -1,0 +1,90 @@
+"""Sentence vectors: stored when knowledge is saved, read by the matcher, and what they change."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, func, select
+
+from bot.cli import DEMO_PACK
+from core.db import session_scope
+from core.models import Municipality
+from core.tenancy import Thresholds
+from faq.kb import faq_texts, vector_texts
+from faq.matcher import Candidate, decide
+from faq.models import FaqEntry
+from faq.packs import import_entries, load_pack_file, save_entry
+from faq.vectors import TextVector, clip, encoder
+
+
+def vector_count(session) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(func.count(TextVector.id)))
+
+
+def municipality(session) -> Municipality:  # type: ignore[no-untyped-def]
+    return session.scalars(select(Municipality).where(Municipality.slug == "sample")).one()
+
+
+def matcher_of(app, session):  # type: ignore[no-untyped-def]
+    rt = app.extensions["machimado"]
+    return rt.matchers.get(session, municipality(session).id, rt.settings.municipalities["sample"])
+
+
+def test_encoder_gives_unit_vectors_that_reflect_meaning() -> None:
+    v = encoder().encode(["子育ての悩みを相談したい", "育児の悩みを聞いてほしい", "粗大ごみの出し方"])
+    assert v.shape == (3, 512)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.2
+
+
+def test_import_stores_each_text_once_and_edits_store_only_what_changed(app) -> None:
+    rt = app.extensions["machimado"]
+    with session_scope(rt.sessions) as session:
+        muni_id = municipality(session).id
+        entries = session.scalars(select(FaqEntry).where(FaqEntry.municipality_id == muni_id)).all()
+        wanted = {clip(t) for e in entries for t in vector_texts(*faq_texts(e))}
+        stored = vector_count(session)
+        assert stored >= len(wanted) > 400  # FAQ texts, plus procedures and facilities
+        report = import_entries(session, muni_id, load_pack_file(DEMO_PACK), author="again")
+        assert report.unchanged == len(entries) and vector_count(session) == stored
+        entry = entries[0]
+        data = {**entry.snapshot(), "answer": entry.answer + "\n土日も受け付けています。"}
+        save_entry(session, muni_id, data, author="staff", existing=entry)
+        assert vector_count(session) == stored + 2  # the new answer, and question + answer
+
+
+def test_matcher_backfills_vectors_missing_from_older_saves(app, caplog: pytest.LogCaptureFixture) -> None:
+    rt = app.extensions["machimado"]
+    with session_scope(rt.sessions) as session:
+        session.execute(delete(TextVector))
+    with session_scope(rt.sessions) as session, caplog.at_level(logging.WARNING, logger="faq.vectors"):
+        matcher = matcher_of(app, session)
+        assert matcher.index.vectors is not None
+        assert vector_count(session) > 400
+    assert any("saved without vectors" in r.getMessage() for r in caplog.records)
+    with session_scope(rt.sessions) as session:
+        result = matcher.match("育児の悩みを聞いてほしい")
+        assert result.top is not None and result.top.question == "子育ての悩みを相談したい"
+
+
+def test_meaning_reranks_when_words_alone_pick_the_wrong_entry(app) -> None:
+    with session_scope(app.extensions["machimado"].sessions) as session:
+        matcher = matcher_of(app, session)
+        with_meaning = matcher.match("体育館を予約したい")
+        vectors, matcher.index.vectors = matcher.index.vectors, None
+        try:
+            words_only = matcher.match("体育館を予約したい")
+        finally:
+            matcher.index.vectors = vectors
+    assert with_meaning.top is not None and with_meaning.top.question == "市の施設を予約したい"
+    assert words_only.top is not None and words_only.top.question != "市の施設を予約したい"
+    assert {"uq", "uqa"} <= set(with_meaning.fields)
+
+
+def test_disagreement_between_words_and_meaning_never_answers_outright() -> None:
+    strong = [Candidate(1, "a", "A", 0.9), Candidate(2, "b", "B", 0.5)]
+    assert decide(strong, Thresholds()) == "answer"
+    assert decide(strong, Thresholds(), agree=False) == "suggest"
+    assert decide([Candidate(1, "a", "A", 0.2)], Thresholds(), agree=False) == "fallback"
