@@ -93,6 +93,7 @@ class IndexedEntry:
     keywords: tuple[str, ...]
     answer_words: tuple[str, ...]
     kind: str = "faq"  # faq | procedure | facility
+    label: frozenset[str] = frozenset()  # words of a leading 【label】 in the question (see matcher)
 
 
 @dataclass(frozen=True)

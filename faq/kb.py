@@ -7,6 +7,7 @@ process (CLI, console, another gunicorn worker) reaches every process's next que
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from faq.matcher import Matcher
 from faq.models import FaqEntry, SynonymSet
 from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
 from faq.vectors import load_vectors, store_vectors
+
+# Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
+LABEL = re.compile(r"^[【\[［]([^】\]］]{1,40})[】\]］]")
 
 
 def kb_version(session: Session, municipality_id: int) -> tuple[object, ...]:
@@ -88,9 +92,11 @@ def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]], pr
 def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
     phrasings = tuple(normalizer.analyze(p) for p in faq_texts(entry)[0])
     keywords = tuple(w for k in [*(entry.keywords or []), entry.category] for w in normalizer.analyze(k).words)
+    label = LABEL.match(entry.question.strip())
     return IndexedEntry(entry_id=entry.id, key=entry.key, question=entry.question, category=entry.category,
                         phrasings=phrasings, keywords=keywords,
-                        answer_words=normalizer.analyze(entry.answer).words)
+                        answer_words=normalizer.analyze(entry.answer).words,
+                        label=frozenset(normalizer.analyze(label.group(1)).words) if label else frozenset())
 
 
 def index_procedure(normalizer: Normalizer, proc: Procedure) -> IndexedEntry:

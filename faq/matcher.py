@@ -29,6 +29,9 @@ POOL = 40  # candidates the index proposes for rescoring
 # and with question + answer (chosen on both dev sets, see docs/faq-engine.md).
 PHRASING_WEIGHT = 0.3
 ANSWER_WEIGHT = 0.2
+# An entry labelled 【肝炎の医療費助成】 is about that subject; when the resident names none of its words,
+# it loses this much (at most) against unlabelled or matching entries.
+LABEL_PENALTY = 0.07
 NEAR_VERBATIM = 0.9
 SUGGEST_COUNT = 3
 
@@ -133,6 +136,9 @@ class Matcher:
             phrasing, both = semantic
             scores = (scores + PHRASING_WEIGHT * phrasing + ANSWER_WEIGHT * both) / (1 + PHRASING_WEIGHT + ANSWER_WEIGHT)
             agree_with = int(np.argmax(phrasing))
+        words = set(query.words)
+        scores = scores - LABEL_PENALTY * np.array(
+            [1 - len(h.entry.label & words) / len(h.entry.label) if h.entry.label else 0.0 for h in hits])
         order = np.argsort(-scores, kind="stable")[:limit]
         top = int(order[0])
         agree = agree_with is None or agree_with == top or lexical[top, 1] >= NEAR_VERBATIM

@@ -88,3 +88,29 @@ def test_disagreement_between_words_and_meaning_never_answers_outright() -> None
     assert decide(strong, Thresholds()) == "answer"
     assert decide(strong, Thresholds(), agree=False) == "suggest"
     assert decide([Candidate(1, "a", "A", 0.2)], Thresholds(), agree=False) == "fallback"
+
+
+def _entry(key: str, question: str, answer: str) -> dict:
+    return {"id": key, "question": question, "answer": answer, "category": "", "alt_questions": [], "keywords": [],
+            "links": [], "department": "", "contact": "", "active": True}
+
+
+def test_a_labelled_entry_is_marked_down_when_the_resident_never_names_its_subject(monkeypatch) -> None:
+    from bot.cli_eval import evaluation_kb
+    from faq import matcher as matcher_module
+
+    entries = [_entry("kanen", "【肝炎の医療費助成】県外から転入してきました。手続きはどうすればいいですか？",
+                      "転入前の受給者証を添えて、保健所で転入の手続きをしてください。"),
+               _entry("tennyu", "市外から住所を移すときの手続き（転入届）",
+                      "転入届は、引っ越してから14日以内に市民課へ提出してください。")]
+
+    def scores(question: str) -> dict[str, float]:
+        return {c.key: c.score for c in matcher.match(question).candidates}
+
+    with evaluation_kb(entries) as (_session, matcher, _muni):
+        plain, named = scores("転入したいのだけれど手続きはどうすればいい？"), scores("肝炎の医療費助成と転入の手続き")
+        monkeypatch.setattr(matcher_module, "LABEL_PENALTY", 0.0)
+        plain_0, named_0 = scores("転入したいのだけれど手続きはどうすればいい？"), scores("肝炎の医療費助成と転入の手続き")
+    assert plain["kanen"] == pytest.approx(plain_0["kanen"] - 0.07, abs=1e-6)
+    assert plain["tennyu"] == pytest.approx(plain_0["tennyu"])  # no label, no change
+    assert named["kanen"] == pytest.approx(named_0["kanen"], abs=1e-6)  # every label word named
