@@ -21,6 +21,7 @@ from core.db import session_scope
 from core.errors import ConfigError
 from core.tenants import sync_municipalities
 from faq import service
+from faq.kb import all_texts, knowledge_rows, store_entry_vectors
 from faq.models import FaqEntry, QuestionLog
 from faq.packs import PackError, export_pack, import_entries, load_pack_file
 
@@ -95,9 +96,25 @@ def faq_import(file: Path, slug: str | None) -> None:
         except PackError as exc:
             raise click.ClickException(f"nothing imported:\n{exc}") from exc
         with session_scope(runtime.sessions) as session:
-            report = import_entries(session, tenant.id, entries, author="cli")
+            report = import_entries(session, tenant.id, entries, author="cli", progress=encoding_bar)
         click.echo(f"{tenant.config.slug}: {report.created} created, {report.updated} updated, "
                    f"{report.unchanged} unchanged")
+
+
+def encoding_bar(total: int):  # type: ignore[no-untyped-def]
+    return click.progressbar(length=total, label="encoding sentence vectors", file=sys.stderr)
+
+
+@faq.command("vectors")
+@municipality_option
+def faq_vectors(slug: str | None) -> None:
+    """Store the sentence vectors the knowledge base is missing (after an upgrade; otherwise the
+    first question after a restart would encode them)."""
+    with tenant_runtime(slug) as (runtime, tenant):
+        with session_scope(runtime.sessions) as session:
+            texts = all_texts(*knowledge_rows(session, tenant.id))
+            encoded = store_entry_vectors(session, texts, progress=encoding_bar)
+        click.echo(f"{tenant.config.slug}: {encoded} texts encoded, {len(texts)} entries")
 
 
 @faq.command("export")

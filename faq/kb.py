@@ -22,7 +22,7 @@ from faq.index import EntryVectors, FaqIndex, IndexedEntry
 from faq.matcher import Matcher
 from faq.models import FaqEntry, SynonymSet
 from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
-from faq.vectors import load_vectors, store_vectors
+from faq.vectors import ProgressFactory, load_vectors, store_vectors
 
 # Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
 LABEL = re.compile(r"^[【\[［]([^】\]］]{1,40})[】\]］]")
@@ -83,7 +83,8 @@ def vector_texts(phrasings: list[str], answer: str) -> list[str]:
     return [*phrasings, answer, f"{head} {answer}".strip()]
 
 
-def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]], progress: object = None) -> int:
+def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]],
+                        progress: ProgressFactory | None = None) -> int:
     """Save-time hook (imports, console edits): encode whatever of these entries is not stored yet."""
     return store_vectors(session, [t for phrasings, answer in texts for t in vector_texts(phrasings, answer)],
                          progress)
@@ -120,24 +121,33 @@ def index_facility(normalizer: Normalizer, place: Place) -> IndexedEntry:
                         kind="facility")
 
 
-def build_matcher(session: Session, municipality_id: int, config: MunicipalityConfig,
-                  normalizer: Normalizer | None = None, with_vectors: bool = True) -> Matcher:
-    """FAQ, procedures and facilities in one index: one query, one ranked list, one policy."""
-    normalizer = normalizer or build_normalizer(config)
+def knowledge_rows(session: Session, municipality_id: int) -> tuple[list[FaqEntry], list[Procedure], list[Place]]:
+    """Everything one municipality's matcher indexes: active FAQ entries, procedures, facilities."""
     entries = session.scalars(
         select(FaqEntry).where(FaqEntry.municipality_id == municipality_id, FaqEntry.active.is_(True))
-        .order_by(FaqEntry.id)
-    ).all()
+        .order_by(FaqEntry.id)).all()
     procedures = session.scalars(select(Procedure).where(Procedure.municipality_id == municipality_id)
                                  .order_by(Procedure.id)).all()
     places = session.scalars(select(Place).where(Place.municipality_id == municipality_id,
                                                  Place.kind == "facilities").order_by(Place.id)).all()
+    return list(entries), list(procedures), list(places)
+
+
+def all_texts(entries: list[FaqEntry], procedures: list[Procedure], places: list[Place]
+              ) -> list[tuple[list[str], str]]:
+    return [faq_texts(e) for e in entries] + [procedure_texts(p) for p in procedures] + \
+        [facility_texts(p) for p in places]
+
+
+def build_matcher(session: Session, municipality_id: int, config: MunicipalityConfig,
+                  normalizer: Normalizer | None = None, with_vectors: bool = True) -> Matcher:
+    """FAQ, procedures and facilities in one index: one query, one ranked list, one policy."""
+    normalizer = normalizer or build_normalizer(config)
+    entries, procedures, places = knowledge_rows(session, municipality_id)
     indexed = [index_entry(normalizer, e) for e in entries]
     indexed += [index_procedure(normalizer, p) for p in procedures]
     indexed += [index_facility(normalizer, p) for p in places]
-    texts = [faq_texts(e) for e in entries] + [procedure_texts(p) for p in procedures] + \
-        [facility_texts(p) for p in places]
-    vectors = entry_vectors(session, texts) if with_vectors else None
+    vectors = entry_vectors(session, all_texts(entries, procedures, places)) if with_vectors else None
     return Matcher(normalizer, FaqIndex(indexed, vectors=vectors), config.thresholds)
 
 

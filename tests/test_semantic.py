@@ -16,7 +16,7 @@ from faq.kb import faq_texts, vector_texts
 from faq.matcher import Candidate, decide
 from faq.models import FaqEntry
 from faq.packs import import_entries, load_pack_file, save_entry
-from faq.vectors import TextVector, clip, encoder
+from faq.vectors import TextVector, clip, digest, encoder
 
 
 def vector_count(session) -> int:  # type: ignore[no-untyped-def]
@@ -114,3 +114,17 @@ def test_a_labelled_entry_is_marked_down_when_the_resident_never_names_its_subje
     assert plain["kanen"] == pytest.approx(plain_0["kanen"] - 0.07, abs=1e-6)
     assert plain["tennyu"] == pytest.approx(plain_0["tennyu"])  # no label, no change
     assert named["kanen"] == pytest.approx(named_0["kanen"], abs=1e-6)  # every label word named
+
+
+def test_cli_stores_missing_vectors_ahead_of_the_first_question(app) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    with session_scope(app.extensions["machimado"].sessions) as session:
+        entry = session.scalars(select(FaqEntry)).first()
+        session.execute(delete(TextVector).where(TextVector.digest == digest(entry.answer)))
+    result = CliRunner().invoke(main, ["faq", "vectors"])
+    assert result.exit_code == 0, result.output
+    assert "sample: 1 texts encoded" in result.output
+    assert "sample: 0 texts encoded" in CliRunner().invoke(main, ["faq", "vectors"]).output
