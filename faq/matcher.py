@@ -12,6 +12,7 @@ and whether words and meaning agree on the top entry into one of three outcomes:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,8 @@ from core.tenancy import Thresholds
 from faq.index import FaqIndex, Scored
 from faq.normalize import Analysis, Normalizer
 from faq.vectors import encoder
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 1000  # longer pastes only add noise (and SudachiPy has an input limit)
 FUZZ_WEIGHT = 0.15
@@ -102,11 +105,16 @@ class Matcher:
 
     def _semantic(self, text: str, hits: list[Scored]) -> tuple[np.ndarray, np.ndarray] | None:
         """Cosine of the question's sentence vector with each hit's phrasings (best one) and with
-        its question + answer; None when the knowledge base has no vectors."""
+        its question + answer; None when the knowledge base has no vectors or the encoder fails
+        (words alone still answer: a broken model must not silence the bot)."""
         vectors = self.index.vectors
         if vectors is None or not hits:
             return None
-        q = encoder().encode_one(text)
+        try:
+            q = encoder().encode_one(text)
+        except Exception:  # noqa: BLE001 - any failure of the model degrades to words only
+            log.exception("sentence encoder failed; matching by words only")
+            return None
         rows = np.array([h.row for h in hits])
         starts, ends = self.index.unit_bounds(rows)
         units = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])

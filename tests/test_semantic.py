@@ -128,3 +128,17 @@ def test_cli_stores_missing_vectors_ahead_of_the_first_question(app) -> None:
     assert result.exit_code == 0, result.output
     assert "sample: 1 texts encoded" in result.output
     assert "sample: 0 texts encoded" in CliRunner().invoke(main, ["faq", "vectors"]).output
+
+
+def test_a_failing_encoder_degrades_to_words_only(app, monkeypatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("model file damaged")
+
+    with session_scope(app.extensions["machimado"].sessions) as session:
+        matcher = matcher_of(app, session)
+        monkeypatch.setattr(type(encoder()), "encode", broken)
+        with caplog.at_level(logging.ERROR, logger="faq.matcher"):
+            result = matcher.match("マイナンバーカードの暗証番号を忘れた")
+    assert result.outcome == "answer" and result.top.question == "マイナンバーカードの暗証番号を忘れた"
+    assert "uq" not in result.fields
+    assert any("matching by words only" in r.getMessage() for r in caplog.records)
