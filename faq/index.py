@@ -27,12 +27,17 @@ from faq.normalize import Analysis, char_ngrams
 
 K1 = 1.2
 B = 0.75
+# Reading bigrams found in more than this share of phrasings (シタ, マス, ニツ…) are not indexed: their
+# IDF is low and their posting lists are the longest — most of a query's time at 100k entries — while
+# they hardly change the order (measured: docs/faq-engine.md).
+COMMON_READING_SHARE = 0.05
 
 
 class FieldIndex:
     """BM25 postings for one field; units map to entries through ``unit_entry``."""
 
-    def __init__(self, units: Sequence[Sequence[str]], unit_entry: Sequence[int], n_entries: int):
+    def __init__(self, units: Sequence[Sequence[str]], unit_entry: Sequence[int], n_entries: int,
+                 common_share: float = 1.0):
         self.n_units = len(units)
         self.n_entries = n_entries
         self.unit_entry = np.asarray(unit_entry, dtype=np.int32)
@@ -51,14 +56,16 @@ class FieldIndex:
             for term, tf in Counter(unit).items():
                 ids.setdefault(term, []).append(uid)
                 weights.setdefault(term, []).append(self.idf[term] * tf * (K1 + 1) / (tf + norm))
+        # Terms in more than ``common_share`` of the units are left out of postings and query weights.
+        self.common = frozenset(t for t, f in df.items() if f > common_share * n)
         self.postings = {t: (np.asarray(ids[t], dtype=np.int32), np.asarray(weights[t], dtype=np.float32))
-                         for t in ids}
+                         for t in ids if t not in self.common}
         self.one_unit_per_entry = self.n_units == n_entries and bool(
             np.array_equal(self.unit_entry, np.arange(n_entries)))
 
     def query_weight(self, terms: Sequence[str]) -> float:
         """Upper bound of a query's score here: unknown terms count at maximum IDF."""
-        return sum(self.idf.get(t, self.max_idf) for t in set(terms)) or 1.0
+        return sum(self.idf.get(t, self.max_idf) for t in set(terms) if t not in self.common) or 1.0
 
     def score(self, terms: Sequence[str]) -> np.ndarray:
         """Per-entry score (best unit per entry), normalized by the query weight.
@@ -133,7 +140,7 @@ class FaqIndex:
                 owners.append(i)
         self.fields = {
             "q": FieldIndex(q_units, owners, n),
-            "r": FieldIndex(r_units, owners, n),
+            "r": FieldIndex(r_units, owners, n, common_share=COMMON_READING_SHARE),
             "k": FieldIndex([e.keywords for e in self.entries], range(n), n),
             "a": FieldIndex([e.answer_words for e in self.entries], range(n), n),
         }
