@@ -9,12 +9,12 @@ matcher without its sentence-vector stage) and ``growth_10k_to_100k`` (p50 ratio
 
 Sentence vectors: the query is encoded by the real encoder on every match (as in production), but the
 knowledge base's stored vectors are seeded random unit vectors of the real shape and type (float16,
-one per phrasing plus two per entry): encoding 500,000 synthetic texts would take most of an hour
+one per phrasing plus one per entry): encoding 500,000 synthetic texts would take most of an hour
 and the query path's cost (gathering 40 candidates' rows, dot products) does not depend on their
 values. ``rss_mb`` includes them. Encoding throughput at save time is reported as
 ``encode_texts_per_s`` (measured on 500 of the synthetic phrasings).
 
-Usage: python bench/faq_speed.py --json [--sizes 1000,10000,100000] [--queries 200]
+Usage: python bench/faq_speed.py --json [--sizes 1000,10000,100000] [--queries 1000]
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def stand_in_vectors(size: int, phrasings: int, seed: int) -> EntryVectors:
     def unit(n: int) -> np.ndarray:
         v = rng.standard_normal((n, DIM), dtype=np.float32)
         return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float16)
-    return EntryVectors(unit(size * phrasings), unit(size), unit(size))
+    return EntryVectors(unit(size * phrasings), unit(size))
 
 
 def timed(matcher: Matcher, queries: list[str]) -> list[float]:
@@ -104,7 +104,7 @@ def perturb(text: str, rng: random.Random) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--naive-queries", type=int, default=30)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

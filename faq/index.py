@@ -115,10 +115,9 @@ class Scored:
 @dataclass(frozen=True)
 class EntryVectors:
     """Sentence vectors aligned with the index (float16 unit vectors): one per phrasing (the ``q``
-    units, in order), and per entry one of its answer and one of question + answer."""
+    units, in order) and one per entry of its question + answer."""
 
     phrasing: np.ndarray  # (n_units, dim)
-    answer: np.ndarray  # (n_entries, dim)
     question_answer: np.ndarray  # (n_entries, dim)
 
 

@@ -22,7 +22,7 @@ from faq.index import EntryVectors, FaqIndex, IndexedEntry
 from faq.matcher import Matcher
 from faq.models import FaqEntry, SynonymSet
 from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
-from faq.vectors import ProgressFactory, load_vectors, store_vectors
+from faq.vectors import DIM, ProgressFactory, load_vectors, store_vectors
 
 # Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
 LABEL = re.compile(r"^[【\[［]([^】\]］]{1,40})[】\]］]")
@@ -77,10 +77,10 @@ def facility_texts(place: Place) -> tuple[list[str], str]:
 
 
 def vector_texts(phrasings: list[str], answer: str) -> list[str]:
-    """Texts with a stored vector: each phrasing, the answer, and the first phrasing + answer."""
+    """Texts with a stored vector: each phrasing, and the first phrasing + answer (the entry's gist;
+    the answer alone was measured and adds nothing)."""
     head = phrasings[0] if phrasings else ""
-    answer = answer.strip() or head or "?"
-    return [*phrasings, answer, f"{head} {answer}".strip()]
+    return [*phrasings, f"{head} {answer.strip()}".strip() or "?"]
 
 
 def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]],
@@ -140,29 +140,29 @@ def all_texts(entries: list[FaqEntry], procedures: list[Procedure], places: list
 
 
 def build_matcher(session: Session, municipality_id: int, config: MunicipalityConfig,
-                  normalizer: Normalizer | None = None, with_vectors: bool = True) -> Matcher:
+                  normalizer: Normalizer | None = None) -> Matcher:
     """FAQ, procedures and facilities in one index: one query, one ranked list, one policy."""
     normalizer = normalizer or build_normalizer(config)
     entries, procedures, places = knowledge_rows(session, municipality_id)
     indexed = [index_entry(normalizer, e) for e in entries]
     indexed += [index_procedure(normalizer, p) for p in procedures]
     indexed += [index_facility(normalizer, p) for p in places]
-    vectors = entry_vectors(session, all_texts(entries, procedures, places)) if with_vectors else None
+    vectors = entry_vectors(session, all_texts(entries, procedures, places))
     return Matcher(normalizer, FaqIndex(indexed, vectors=vectors), config.thresholds)
 
 
 def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> EntryVectors | None:
-    """Stored vectors aligned with the index: phrasings in ``q``-unit order, one answer per entry."""
+    """Stored vectors aligned with the index: phrasings in ``q``-unit order, one gist per entry."""
     if not texts:
         return None
     lookup = load_vectors(session, [v for phrasings, answer in texts for v in vector_texts(phrasings, answer)])
-    phrasing, answer, both = [], [], []
+    phrasing, gist = [], []
     for phrasings, text in texts:
-        *ps, a, qa = vector_texts(phrasings, text)
+        *ps, qa = vector_texts(phrasings, text)
         phrasing.extend(lookup[p] for p in ps)
-        answer.append(lookup[a])
-        both.append(lookup[qa])
-    return EntryVectors(*(np.asarray(rows, dtype=np.float16) for rows in (phrasing, answer, both)))
+        gist.append(lookup[qa])
+    return EntryVectors(np.asarray(phrasing, dtype=np.float16).reshape(-1, DIM),
+                        np.asarray(gist, dtype=np.float16))
 
 
 @dataclass
