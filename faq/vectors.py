@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import DateTime, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
@@ -126,10 +128,20 @@ def store_vectors(session: Session, texts: Iterable[str], progress: ProgressFact
         return 0
     with progress(len(missing)) if progress else nullcontext() as bar:
         vectors = encoder().encode([wanted[k] for k in missing], bar)
-    session.add_all(TextVector(model=MODEL, digest=k, vector=v.astype(np.float16).tobytes())
-                    for k, v in zip(missing, vectors, strict=True))
-    session.flush()
+    insert_vectors(session, dict(zip(missing, vectors, strict=True)))
     return len(missing)
+
+
+def insert_vectors(session: Session, vectors: dict[str, np.ndarray]) -> None:
+    """Insert by digest. Another process (a second worker backfilling, a concurrent import) may have
+    stored the same text meanwhile; vectors are content-addressed, so theirs is identical and ours
+    is skipped instead of failing the caller's transaction."""
+    rows = [{"model": MODEL, "digest": k, "vector": v.astype(np.float16).tobytes(), "created_at": utcnow()}
+            for k, v in vectors.items()]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 500):
+        session.execute(insert(TextVector).values(rows[start:start + 500])
+                        .on_conflict_do_nothing(index_elements=["model", "digest"]))
 
 
 def load_vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray]:

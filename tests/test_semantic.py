@@ -142,3 +142,18 @@ def test_a_failing_encoder_degrades_to_words_only(app, monkeypatch, caplog: pyte
     assert result.outcome == "answer" and result.top.question == "マイナンバーカードの暗証番号を忘れた"
     assert "uq" not in result.fields
     assert any("matching by words only" in r.getMessage() for r in caplog.records)
+
+
+def test_storing_a_vector_another_process_stored_meanwhile_is_not_an_error(app) -> None:
+    from faq.vectors import insert_vectors, store_vectors
+
+    text = "同時に保存された文章"
+    with session_scope(app.extensions["machimado"].sessions) as session:
+        assert store_vectors(session, [text]) == 1
+        before = vector_count(session)
+        # The race: this process looked the digest up before the other one's insert was committed.
+        insert_vectors(session, {digest(text): encoder().encode_one(text) * 0 + 1,
+                                 digest("もう一つの文章"): encoder().encode_one("もう一つの文章")})
+        assert vector_count(session) == before + 1
+        stored = session.scalar(select(TextVector.vector).where(TextVector.digest == digest(text)))
+        assert np.allclose(np.frombuffer(stored, dtype=np.float16), encoder().encode_one(text), atol=1e-3)
