@@ -101,23 +101,24 @@ def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
 
 
 def index_procedure(normalizer: Normalizer, proc: Procedure) -> IndexedEntry:
-    phrasings = tuple(normalizer.analyze(p) for p in procedure_texts(proc)[0])
+    names, answer = procedure_texts(proc)
+    phrasings = tuple(normalizer.analyze(p) for p in names)
     keywords = tuple(w for k in [proc.category, "手続き", "申請"] for w in normalizer.analyze(k).words)
     return IndexedEntry(entry_id=proc.id, key=f"proc:{proc.key}", question=proc.name, category=proc.category,
-                        phrasings=phrasings, keywords=keywords,
-                        answer_words=normalizer.analyze(f"{proc.summary} {proc.eligibility}").words,
+                        phrasings=phrasings, keywords=keywords, answer_words=normalizer.analyze(answer).words,
                         kind="procedure")
 
 
 def index_facility(normalizer: Normalizer, place: Place) -> IndexedEntry:
     additions = place.additions or {}
-    phrasings = tuple(normalizer.analyze(p) for p in facility_texts(place)[0])
+    names, answer = facility_texts(place)
+    phrasings = tuple(normalizer.analyze(p) for p in names)
     extra = ["施設", *(additions.get("rooms") or []), *(["予約"] if additions.get("reservation_url") else []),
              str((place.attributes or {}).get("category", ""))]
     keywords = tuple(w for k in extra for w in normalizer.analyze(k).words)
     return IndexedEntry(entry_id=place.id, key=f"place:{place.id}", question=place.name, category="施設",
                         phrasings=phrasings, keywords=keywords,
-                        answer_words=normalizer.analyze(f"{place.description} {place.address}").words,
+                        answer_words=normalizer.analyze(answer).words,
                         kind="facility")
 
 

@@ -114,22 +114,27 @@ ProgressFactory = Callable[[int], AbstractContextManager[Any]]
 def store_vectors(session: Session, texts: Iterable[str], progress: ProgressFactory | None = None) -> int:
     """Encode and store the texts that have no vector yet; returns how many were encoded.
     ``progress(total)`` makes a progress bar (e.g. ``click.progressbar``) once the count is known."""
-    wanted: dict[str, str] = {}
+    by_digest: dict[str, str] = {}
     for text in texts:
         if text and text.strip():
-            wanted.setdefault(digest(text), text)
+            by_digest.setdefault(digest(text), text)
     known: set[str] = set()
-    keys = list(wanted)
+    keys = list(by_digest)
     for start in range(0, len(keys), 500):
         known.update(session.scalars(select(TextVector.digest).where(
             TextVector.model == MODEL, TextVector.digest.in_(keys[start:start + 500]))))
-    missing = [k for k in keys if k not in known]
-    if not missing:
-        return 0
-    with progress(len(missing)) if progress else nullcontext() as bar:
-        vectors = encoder().encode([wanted[k] for k in missing], bar)
-    insert_vectors(session, dict(zip(missing, vectors, strict=True)))
-    return len(missing)
+    return len(_encode_and_store(session, {k: t for k, t in by_digest.items() if k not in known}, progress))
+
+
+def _encode_and_store(session: Session, by_digest: dict[str, str], progress: ProgressFactory | None = None
+                      ) -> dict[str, np.ndarray]:
+    """Encode the texts (digest -> text), store their vectors and return them by digest."""
+    if not by_digest:
+        return {}
+    with progress(len(by_digest)) if progress else nullcontext() as bar:
+        vectors = dict(zip(by_digest, encoder().encode(list(by_digest.values()), bar), strict=True))
+    insert_vectors(session, vectors)
+    return vectors
 
 
 def insert_vectors(session: Session, vectors: dict[str, np.ndarray]) -> None:
@@ -154,9 +159,8 @@ def load_vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray
         for d, blob in session.execute(select(TextVector.digest, TextVector.vector).where(
                 TextVector.model == MODEL, TextVector.digest.in_(keys[start:start + 500]))):
             found[d] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-    missing = [d for d in keys if d not in found]
+    missing = {d: by_digest[d] for d in keys if d not in found}
     if missing:
         log.warning("encoding %d knowledge-base texts that were saved without vectors", len(missing))
-        store_vectors(session, [by_digest[d] for d in missing])
-        found.update(zip(missing, encoder().encode([by_digest[d] for d in missing]), strict=True))
+        found.update(_encode_and_store(session, missing))
     return {t: found[digest(t)] for t in texts if t and t.strip()}
