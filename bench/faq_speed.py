@@ -81,8 +81,8 @@ def stand_in_vectors(size: int, phrasings: int, seed: int) -> EntryVectors:
 
     def unit(n: int) -> np.ndarray:
         v = rng.standard_normal((n, DIM), dtype=np.float32)
-        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float16)
-    return EntryVectors(unit(size * phrasings), unit(size))
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+    return EntryVectors.of(unit(size * phrasings), unit(size))
 
 
 def timed(matcher: Matcher, queries: list[str]) -> list[float]:

@@ -107,18 +107,51 @@ class IndexedEntry:
 class Scored:
     entry: IndexedEntry  # without its analyses (they live on only as postings)
     score: float
-    fields: dict[str, float]
+    per_field: dict[str, np.ndarray]  # every entry's field scores for this query (shared by all hits)
     surfaces: tuple[str, ...] = ()  # folded phrasings, for character-level rescoring
     row: int = -1  # position in the index (vectors)
+
+    @property
+    def fields(self) -> dict[str, float]:
+        """This entry's score per field (read for the top candidate only, hence not precomputed)."""
+        return {name: float(scores[self.row]) for name, scores in self.per_field.items()}
+
+
+class QuantizedVectors:
+    """Unit vectors as int8 rows with one float32 scale each: a quarter of float32's memory, half of
+    float16's, and a gather-and-convert about ten times faster than float16's (numpy converts int8
+    with SIMD, float16 element by element) — the largest cost of a question after its own encoding.
+    The rounding changes a cosine by about 0.001."""
+
+    def __init__(self, vectors: np.ndarray):
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+        peak = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, dtype=np.float32)
+        self.scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+        self.rows = np.rint(vectors / self.scale[:, None]).astype(np.int8)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes + self.scale.nbytes
+
+    def dot(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Cosine of ``query`` (a float32 unit vector) with the given rows."""
+        return (self.rows[rows].astype(np.float32) @ query) * self.scale[rows]
 
 
 @dataclass(frozen=True)
 class EntryVectors:
-    """Sentence vectors aligned with the index (float16 unit vectors): one per phrasing (the ``q``
-    units, in order) and one per entry of its question + answer."""
+    """Sentence vectors aligned with the index: one per phrasing (the ``q`` units, in order) and one
+    per entry of its question + answer."""
 
-    phrasing: np.ndarray  # (n_units, dim)
-    question_answer: np.ndarray  # (n_entries, dim)
+    phrasing: QuantizedVectors  # n_units rows
+    question_answer: QuantizedVectors  # n_entries rows
+
+    @classmethod
+    def of(cls, phrasing: np.ndarray, question_answer: np.ndarray) -> EntryVectors:
+        return cls(QuantizedVectors(phrasing), QuantizedVectors(question_answer))
 
 
 FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
@@ -158,13 +191,13 @@ class FaqIndex:
         per_field = {name: self.fields[name].score(terms[name]) if terms[name] else
                      np.zeros(len(self.entries), dtype=np.float32) for name in self.fields}
         total = sum(self.weights[name] * per_field[name] for name in per_field)
-        if limit < len(total):
-            part = np.argpartition(-total, limit)[:limit]
-            top = part[np.argsort(-total[part], kind="stable")]
+        touched = np.flatnonzero(total)  # usually a small share of the entries
+        if limit < len(touched):
+            part = touched[np.argpartition(-total[touched], limit)[:limit]]
         else:
-            top = np.argsort(-total, kind="stable")[:limit]
-        return [Scored(self.entries[i], float(total[i]), {f: float(per_field[f][i]) for f in per_field},
-                       self.surfaces[i], int(i)) for i in top if total[i] > 0]
+            part = touched
+        top = part[np.argsort(-total[part], kind="stable")]
+        return [Scored(self.entries[i], float(total[i]), per_field, self.surfaces[i], int(i)) for i in top]
 
     def unit_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end of the given entries' ``q`` units (their phrasing vectors' rows)."""

@@ -162,8 +162,8 @@ def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> Entry
         *ps, qa = vector_texts(phrasings, text)
         phrasing.extend(lookup[p] for p in ps)
         gist.append(lookup[qa])
-    return EntryVectors(np.asarray(phrasing, dtype=np.float16).reshape(-1, DIM),
-                        np.asarray(gist, dtype=np.float16))
+    return EntryVectors.of(np.asarray(phrasing, dtype=np.float32).reshape(-1, DIM),
+                           np.asarray(gist, dtype=np.float32))
 
 
 @dataclass

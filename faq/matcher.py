@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
 from faq.index import FaqIndex, Scored
@@ -93,15 +93,20 @@ class Matcher:
         self.thresholds = thresholds
 
     @staticmethod
-    def _lexical(query: Analysis, hit: Scored) -> tuple[float, float]:
-        """(word score mixed with character similarity, the similarity itself)."""
+    def _lexical(query: Analysis, hits: list[Scored]) -> np.ndarray:
+        """Per hit: (word score mixed with character similarity, the similarity itself)."""
         folded = query.folded.replace(" ", "")
-        similarity = max((fuzz.ratio(folded, surface) for surface in hit.surfaces), default=0.0) / 100.0
-        mixed = (1 - FUZZ_WEIGHT) * hit.score + FUZZ_WEIGHT * similarity
+        surfaces = [s for h in hits for s in h.surfaces]
+        counts = np.array([len(h.surfaces) for h in hits])
+        similarity = np.zeros(len(hits), dtype=np.float32)
+        if surfaces:  # one rapidfuzz call for all phrasings of all hits, then the best per hit
+            ratios = process.cdist([folded], surfaces, scorer=fuzz.ratio, dtype=np.float32)[0] / 100.0
+            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            similarity[counts > 0] = np.maximum.reduceat(ratios, offsets[counts > 0])
+        mixed = (1 - FUZZ_WEIGHT) * np.array([h.score for h in hits], dtype=np.float32) + FUZZ_WEIGHT * similarity
         # A near-verbatim phrasing is strong evidence by itself, whatever the answer's wording.
-        if similarity >= NEAR_VERBATIM:
-            mixed = max(mixed, similarity - 0.05)
-        return min(1.0, mixed), similarity
+        mixed = np.where(similarity >= NEAR_VERBATIM, np.maximum(mixed, similarity - 0.05), mixed)
+        return np.stack([np.minimum(1.0, mixed), similarity], axis=1)
 
     def _semantic(self, text: str, hits: list[Scored]) -> tuple[np.ndarray, np.ndarray] | None:
         """Cosine of the question's sentence vector with each hit's phrasings (best one) and with
@@ -117,14 +122,15 @@ class Matcher:
             return None
         rows = np.array([h.row for h in hits])
         starts, ends = self.index.unit_bounds(rows)
-        units = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
-        unit_sims = vectors.phrasing[units].astype(np.float32) @ q
-        offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
-        has_units = ends > starts
+        counts = ends - starts
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        # every hit's unit rows in one array: starts repeated per unit plus each unit's rank within its hit
+        units = np.repeat(starts, counts) + np.arange(int(counts.sum())) - np.repeat(offsets, counts)
         phrasing = np.zeros(len(rows), dtype=np.float32)
+        has_units = counts > 0
         if len(units):
-            phrasing[has_units] = np.maximum.reduceat(unit_sims, offsets[has_units])
-        return phrasing, vectors.question_answer[rows].astype(np.float32) @ q
+            phrasing[has_units] = np.maximum.reduceat(vectors.phrasing.dot(units, q), offsets[has_units])
+        return phrasing, vectors.question_answer.dot(rows, q)
 
     def rank(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
              ) -> tuple[Analysis, list[Candidate], dict[str, float], bool]:
@@ -137,7 +143,7 @@ class Matcher:
         hits = hits[:POOL]
         if not hits:
             return query, [], {}, False
-        lexical = np.array([self._lexical(query, h) for h in hits])
+        lexical = self._lexical(query, hits)
         scores, agree_with = lexical[:, 0], None
         semantic = self._semantic(text, hits)
         if semantic is not None:
