@@ -42,7 +42,11 @@ def register_error_handlers(app: Flask) -> None:
             messages = {403: "この操作をする権限がありません。", 404: "ページが見つかりません。"}
             return render_template_string(ERROR_PAGE, code=exc.code,
                                           message=messages.get(exc.code or 0, exc.description)), exc.code
-        return jsonify(error=exc.name, message=exc.description), exc.code
+        response = jsonify(error=exc.name, message=exc.description)
+        for name, value in exc.get_headers():  # Retry-After on 503, Allow on 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]

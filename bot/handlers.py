@@ -24,7 +24,7 @@ from bot import messages as m
 from bot import preferences as prefs
 from bot.events import InboundEvent
 from bot.runtime import Runtime, Tenant
-from core.db import session_scope
+from core.db import session_scope, unavailable
 from core.models import Follower, ProcessedEvent
 from directory.models import Procedure
 from faq import service
@@ -275,12 +275,23 @@ def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
 
 
 def handle_events(runtime: Runtime, tenant: Tenant, events: list[InboundEvent]) -> list[str]:
-    """Handle events one by one; one failing event never stops the others."""
-    results = []
+    """Handle events one by one; one failing event never stops the others. When the database is
+    unavailable, that event and the ones after it are left "unavailable" (nothing of them was
+    committed), so the webhook can ask LINE to deliver them again; the ones already handled are
+    recognised as duplicates then."""
+    results: list[str] = []
     for event in events:
+        if results and results[-1] == "unavailable":
+            results.append("unavailable")
+            continue
         try:
             results.append(handle_event(runtime, tenant, event))
-        except Exception:
-            log.exception("event handling failed type=%s", event.type[:40])
-            results.append("error")
+        except Exception as exc:
+            if unavailable(exc):
+                log.error("database unavailable, event left for redelivery type=%s error=%s",
+                          event.type[:40], type(getattr(exc, "orig", exc)).__name__)
+                results.append("unavailable")
+            else:
+                log.exception("event handling failed type=%s", event.type[:40])
+                results.append("error")
     return results

@@ -3,7 +3,9 @@
 ``POST /callback/<slug>`` serves one municipality, ``POST /callback`` the default one. The signature
 is checked against that municipality's channel secret before the body is even parsed, so a forged
 request never touches the database. A correctly signed body always gets 200: malformed events are
-skipped and handler failures are logged, because LINE would otherwise redeliver them forever.
+skipped and handler failures are logged, because LINE would otherwise redeliver them forever. The one
+exception is a database outage: nothing of the affected events was saved, so the answer is 503 and LINE
+redelivers them (webhook redelivery on); events handled before the outage are then skipped as duplicates.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, current_app, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from bot import handlers
 from bot.events import MalformedBody, read_body
 from bot.runtime import Runtime
 from bot.signature import verify
+from core.db import unavailable
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhook", __name__)
@@ -50,8 +54,22 @@ def callback(slug: str | None) -> tuple[str, int]:
     if skipped:
         log.warning("skipped %d malformed event(s) municipality=%s", skipped, slug)
     if events:
-        tenant = rt.tenant(slug)
+        try:
+            tenant = rt.tenant(slug)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.error("database unavailable municipality=%s: %d event(s) left for redelivery", slug, len(events))
+            raise _retry_later() from None
         assert tenant is not None
         results = handlers.handle_events(rt, tenant, events)
         log.info("webhook municipality=%s events=%d results=%s", slug, len(events), ",".join(results))
+        if "unavailable" in results:
+            raise _retry_later()
     return "OK", 200
+
+
+def _retry_later() -> ServiceUnavailable:
+    error = ServiceUnavailable(description="database unavailable; please redeliver")
+    error.retry_after = 60
+    return error

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -40,7 +41,7 @@ def make_engine(url: str) -> Engine:
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +52,20 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True,
+                         connect_args={"connect_timeout": 5})
+
+
+# ``hide_parameters``: a failed statement's error (and so the log) shows the SQL but never its values —
+# those are residents' messages and user ids.
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or used right now (refused or lost connection, a file that
+    cannot be opened, a lock that outlasted the timeout) — as opposed to a bug or bad data, this is
+    worth trying again later."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -214,3 +214,53 @@ def test_line_api_timeout_does_not_break_webhook(env, fake_line, monkeypatch) ->
         response = post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
         assert response.status_code == 200
         assert count(app, QuestionLog) == 1
+
+
+def _database_down(app, monkeypatch, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Point the app at a database that refuses connections (a real failure of the same dialect)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    rt = app.extensions["machimado"]
+    down = ("postgresql+psycopg://postgres@127.0.0.1:1/test" if database_url.startswith("postgresql")
+            else "sqlite:////proc/machimado-no-such-dir/db.sqlite3")
+    monkeypatch.setattr(rt, "sessions", sessionmaker(bind=create_engine(down)))
+
+
+@pytest.mark.parametrize("tenant_known", [False, True], ids=["first-request", "later-request"])
+def test_database_outage_asks_line_to_redeliver_and_loses_nothing(app, client, fake_line, monkeypatch, caplog,
+                                                                 database_url, tenant_known) -> None:
+    rt = app.extensions["machimado"]
+    working = rt.sessions
+    if tenant_known:
+        assert post_webhook(client, body_of(text_event("ごみの収集日を知りたい"))).status_code == 200
+    else:
+        rt._tenants.clear()  # noqa: SLF001 - a fresh worker resolves its municipality on the first event
+    before = count(app, QuestionLog)
+    event = text_event("粗大ごみの出し方を教えて", user_id="U" + "b" * 32)
+    _database_down(app, monkeypatch, database_url)
+    with caplog.at_level(logging.INFO):
+        response = post_webhook(client, body_of(event))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    assert response.get_json()["error"] == "Service Unavailable"
+    assert "粗大" not in caplog.text  # the resident's words never reach the log
+    monkeypatch.setattr(rt, "sessions", working)
+    assert count(app, QuestionLog) == before
+    replies = len(fake_line.calls_to("reply"))
+    # The database is back; LINE redelivers the same event: handled once, answered once.
+    redelivered = dict(event, deliveryContext={"isRedelivery": True})
+    assert post_webhook(client, body_of(redelivered)).status_code == 200
+    assert post_webhook(client, body_of(redelivered)).status_code == 200
+    assert count(app, QuestionLog) == before + 1
+    assert len(fake_line.calls_to("reply")) == replies + 1
+
+
+def test_handler_bug_is_not_redelivered(app, client, fake_line, monkeypatch) -> None:
+    """A failure that a retry cannot fix (a bug, bad data) is logged and acknowledged with 200."""
+    def broken(ctx):  # type: ignore[no-untyped-def]
+        raise ValueError("bug")
+
+    monkeypatch.setitem(HANDLERS, "message", broken)
+    assert post_webhook(client, body_of(text_event("ごみの収集日"))).status_code == 200
+    assert fake_line.calls_to("reply") == []
