@@ -1,8 +1,7 @@
 """What the bot does with each kind of webhook event. No Flask here: tests and tools call it directly.
 
-Each event is handled in its own transaction: the event is claimed (deduplicated), acted on, and
-committed *before* the reply is sent, so a LINE outage never loses the recorded question and a
-redelivered event is acted on at most once.
+Each handler gets the event and its transaction's session (``Context``) and returns the reply
+messages; ``bot.dispatch`` claims, commits and sends.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import cards
@@ -24,8 +22,7 @@ from bot import messages as m
 from bot import preferences as prefs
 from bot.events import InboundEvent
 from bot.runtime import Runtime, Tenant
-from core.db import session_scope, unavailable
-from core.models import Follower, ProcessedEvent
+from core.models import Follower
 from directory.models import Procedure
 from faq import service
 from faq.models import FaqEntry, QuestionLog
@@ -242,56 +239,3 @@ HANDLERS: dict[str, Callable[[Context], Reply]] = {
                                    "videoPlayComplete", "messageEdited", "things", "membership",
                                    "activated", "deactivated", "botSuspended", "botResumed")},
 }
-
-
-def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
-    """Record the event as processed; False when it already was (a redelivery)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(municipality_id=tenant.id, dedupe_key=event.dedupe_key(),
-                                       event_type=event.type[:40]))
-        return True
-    except IntegrityError:
-        return False
-
-
-def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
-    """Handle one event end to end; returns what happened (for logs and tests)."""
-    handler = HANDLERS.get(event.type)
-    with session_scope(runtime.sessions) as session:
-        if not claim(session, tenant, event):
-            log.info("duplicate event skipped type=%s", event.type)
-            return "duplicate"
-        if handler is None:
-            log.info("unknown event type ignored type=%s", event.type[:40])
-            return "ignored"
-        if event.mode == "standby" and event.type not in ("follow", "unfollow"):
-            return "standby"
-        reply = handler(Context(runtime, tenant, event, session))
-    log.info("event handled type=%s handler=%s", event.type, handler.__name__)
-    if reply and event.reply_token and event.mode != "standby":
-        runtime.line_client(tenant.config.slug).reply(event.reply_token, reply)
-    return handler.__name__
-
-
-def handle_events(runtime: Runtime, tenant: Tenant, events: list[InboundEvent]) -> list[str]:
-    """Handle events one by one; one failing event never stops the others. When the database is
-    unavailable, that event and the ones after it are left "unavailable" (nothing of them was
-    committed), so the webhook can ask LINE to deliver them again; the ones already handled are
-    recognised as duplicates then."""
-    results: list[str] = []
-    for event in events:
-        if results and results[-1] == "unavailable":
-            results.append("unavailable")
-            continue
-        try:
-            results.append(handle_event(runtime, tenant, event))
-        except Exception as exc:
-            if unavailable(exc):
-                log.error("database unavailable, event left for redelivery type=%s error=%s",
-                          event.type[:40], type(getattr(exc, "orig", exc)).__name__)
-                results.append("unavailable")
-            else:
-                log.exception("event handling failed type=%s", event.type[:40])
-                results.append("error")
-    return results

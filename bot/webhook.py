@@ -15,7 +15,7 @@ import logging
 from flask import Blueprint, abort, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 
-from bot import handlers
+from bot import dispatch
 from bot.events import MalformedBody, read_body
 from bot.runtime import Runtime
 from bot.signature import verify
@@ -62,7 +62,7 @@ def callback(slug: str | None) -> tuple[str, int]:
             log.error("database unavailable municipality=%s: %d event(s) left for redelivery", slug, len(events))
             raise _retry_later() from None
         assert tenant is not None
-        results = handlers.handle_events(rt, tenant, events)
+        results = dispatch.handle_events(rt, tenant, events)
         log.info("webhook municipality=%s events=%d results=%s", slug, len(events), ",".join(results))
         if "unavailable" in results:
             raise _retry_later()

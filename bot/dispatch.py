@@ -1,0 +1,73 @@
+"""Dispatch webhook events to their handlers, one transaction per event.
+
+Each event is claimed (deduplicated), acted on and committed *before* the reply is sent, so a LINE
+outage never loses the recorded question and a redelivered event is acted on at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.events import InboundEvent
+from bot.handlers import HANDLERS, Context
+from bot.runtime import Runtime, Tenant
+from core.db import session_scope, unavailable
+from core.models import ProcessedEvent
+
+log = logging.getLogger("bot.handlers")  # one logger name for handling, whichever module logs
+
+
+def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
+    """Record the event as processed; False when it already was (a redelivery)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(municipality_id=tenant.id, dedupe_key=event.dedupe_key(),
+                                       event_type=event.type[:40]))
+        return True
+    except IntegrityError:
+        return False
+
+
+def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
+    """Handle one event end to end; returns what happened (for logs and tests)."""
+    handler = HANDLERS.get(event.type)
+    with session_scope(runtime.sessions) as session:
+        if not claim(session, tenant, event):
+            log.info("duplicate event skipped type=%s", event.type)
+            return "duplicate"
+        if handler is None:
+            log.info("unknown event type ignored type=%s", event.type[:40])
+            return "ignored"
+        if event.mode == "standby" and event.type not in ("follow", "unfollow"):
+            return "standby"
+        reply = handler(Context(runtime, tenant, event, session))
+    log.info("event handled type=%s handler=%s", event.type, handler.__name__)
+    if reply and event.reply_token and event.mode != "standby":
+        runtime.line_client(tenant.config.slug).reply(event.reply_token, reply)
+    return handler.__name__
+
+
+def handle_events(runtime: Runtime, tenant: Tenant, events: list[InboundEvent]) -> list[str]:
+    """Handle events one by one; one failing event never stops the others. When the database is
+    unavailable, that event and the ones after it are left "unavailable" (nothing of them was
+    committed), so the webhook can ask LINE to deliver them again; the ones already handled are
+    recognised as duplicates then."""
+    results: list[str] = []
+    for event in events:
+        if results and results[-1] == "unavailable":
+            results.append("unavailable")
+            continue
+        try:
+            results.append(handle_event(runtime, tenant, event))
+        except Exception as exc:
+            if unavailable(exc):
+                log.error("database unavailable, event left for redelivery type=%s error=%s",
+                          event.type[:40], type(getattr(exc, "orig", exc)).__name__)
+                results.append("unavailable")
+            else:
+                log.exception("event handling failed type=%s", event.type[:40])
+                results.append("error")
+    return results
