@@ -36,6 +36,10 @@ ANSWER_WEIGHT = 0.2
 # it loses this much (at most) against unlabelled or matching entries.
 LABEL_PENALTY = 0.07
 NEAR_VERBATIM = 0.9
+# Words and meaning "agree" when the top entry's best phrasing is also the closest in meaning — by at
+# least this much: a dead heat (two entries with the same question, or cosines within the vectors'
+# rounding of ~0.001) is a coin flip, not agreement.
+AGREE_GAP = 0.005
 SUGGEST_COUNT = 3
 
 
@@ -82,6 +86,15 @@ def decide(candidates: list[Candidate], thresholds: Thresholds, agree: bool = Tr
     if top >= thresholds.suggest:
         return "suggest"
     return "fallback"
+
+
+def agrees(meaning: np.ndarray | None, top: int, similarity: float) -> bool:
+    """Do words and meaning point at the same entry? ``meaning``: each candidate's best phrasing
+    cosine (None: no vectors, words decide alone); ``similarity``: the top one's character similarity
+    (a near-verbatim phrasing needs no second opinion)."""
+    if meaning is None or similarity >= NEAR_VERBATIM:
+        return True
+    return bool(meaning[top] - np.delete(meaning, top).max(initial=-1.0) >= AGREE_GAP)
 
 
 class Matcher:
@@ -144,18 +157,18 @@ class Matcher:
         if not hits:
             return query, [], {}, False
         lexical = self._lexical(query, hits)
-        scores, agree_with = lexical[:, 0], None
+        scores, meaning = lexical[:, 0], None
         semantic = self._semantic(text, hits)
         if semantic is not None:
             phrasing, both = semantic
             scores = (scores + PHRASING_WEIGHT * phrasing + ANSWER_WEIGHT * both) / (1 + PHRASING_WEIGHT + ANSWER_WEIGHT)
-            agree_with = int(np.argmax(phrasing))
+            meaning = phrasing
         words = set(query.words)
         scores = scores - LABEL_PENALTY * np.array(
             [1 - len(h.entry.label & words) / len(h.entry.label) if h.entry.label else 0.0 for h in hits])
         order = np.argsort(-scores, kind="stable")[:limit]
         top = int(order[0])
-        agree = agree_with is None or agree_with == top or lexical[top, 1] >= NEAR_VERBATIM
+        agree = agrees(meaning, top, float(lexical[top, 1]))
         candidates = [Candidate(hits[i].entry.entry_id, hits[i].entry.key, hits[i].entry.question,
                                 float(scores[i]), hits[i].entry.kind) for i in order]
         fields = {**hits[top].fields, "fz": float(lexical[top, 1])}

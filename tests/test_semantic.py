@@ -13,7 +13,7 @@ from core.db import session_scope
 from core.models import Municipality
 from core.tenancy import Thresholds
 from faq.kb import faq_texts, vector_texts
-from faq.matcher import Candidate, decide
+from faq.matcher import Candidate, agrees, decide
 from faq.models import FaqEntry
 from faq.packs import import_entries, load_pack_file, save_entry
 from faq.vectors import TextVector, clip, digest, encoder
@@ -88,6 +88,15 @@ def test_disagreement_between_words_and_meaning_never_answers_outright() -> None
     assert decide(strong, Thresholds()) == "answer"
     assert decide(strong, Thresholds(), agree=False) == "suggest"
     assert decide([Candidate(1, "a", "A", 0.2)], Thresholds(), agree=False) == "fallback"
+
+
+def test_agreement_needs_the_top_entry_to_be_clearly_closest_in_meaning() -> None:
+    assert agrees(np.array([0.81, 0.80, 0.3]), 0, similarity=0.5)
+    assert not agrees(np.array([0.80, 0.81, 0.3]), 0, similarity=0.5)  # meaning prefers another entry
+    assert not agrees(np.array([0.8001, 0.80, 0.3]), 0, similarity=0.5)  # a dead heat (same question twice)
+    assert agrees(np.array([0.8001, 0.80]), 0, similarity=0.95)  # near-verbatim: words suffice
+    assert agrees(np.array([0.4]), 0, similarity=0.2)  # the only candidate
+    assert agrees(None, 0, similarity=0.2)  # no vectors: words decide alone
 
 
 def _entry(key: str, question: str, answer: str) -> dict:
