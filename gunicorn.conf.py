@@ -7,6 +7,7 @@ FAQ index and rebuilds it when the knowledge base changes (see faq/kb.py).
 
 import multiprocessing
 import os
+import threading
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
@@ -19,3 +20,11 @@ keepalive = 5
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Warm the new worker up (matchers built, sentence encoder loaded) in the background: its first
+    residents would otherwise wait 1–2 s, and on a big knowledge base a warm-up inside this hook could
+    outlast the worker timeout. Requests that arrive meanwhile wait for the same build."""
+    runtime = worker.wsgi.extensions["machimado"]
+    threading.Thread(target=runtime.warm_up, name="warm-up", daemon=True).start()

@@ -1,13 +1,17 @@
 """Dispatch webhook events to their handlers, one transaction per event.
 
-Each event is claimed (deduplicated), acted on and committed *before* the reply is sent, so a LINE
-outage never loses the recorded question and a redelivered event is acted on at most once.
+Each event is acted on, claimed (deduplicated) and committed *before* the reply is sent, so a LINE
+outage never loses the recorded question and a redelivered event is acted on at most once. The claim
+is the transaction's last write and handlers match before they write: SQLite has one write lock per
+database, held from a transaction's first write to its commit, so writes come as late as possible
+(measured with bench/webhook.py: docs/faq-engine.md).
 """
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,8 +24,15 @@ from core.models import ProcessedEvent
 log = logging.getLogger("bot.handlers")  # one logger name for handling, whichever module logs
 
 
+def processed(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
+    """Was this event handled already (a redelivery)? A read: most redeliveries stop here."""
+    return session.scalar(select(ProcessedEvent.id).where(
+        ProcessedEvent.municipality_id == tenant.id, ProcessedEvent.dedupe_key == event.dedupe_key())) is not None
+
+
 def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
-    """Record the event as processed; False when it already was (a redelivery)."""
+    """Record the event as processed; False when it already was (a delivery of the same event handled
+    concurrently got there first: the unique key decides)."""
     try:
         with session.begin_nested():
             session.add(ProcessedEvent(municipality_id=tenant.id, dedupe_key=event.dedupe_key(),
@@ -35,15 +46,22 @@ def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
     """Handle one event end to end; returns what happened (for logs and tests)."""
     handler = HANDLERS.get(event.type)
     with session_scope(runtime.sessions) as session:
-        if not claim(session, tenant, event):
+        if processed(session, tenant, event):
             log.info("duplicate event skipped type=%s", event.type)
             return "duplicate"
+        reply, outcome = [], handler.__name__ if handler else "ignored"
         if handler is None:
             log.info("unknown event type ignored type=%s", event.type[:40])
-            return "ignored"
-        if event.mode == "standby" and event.type not in ("follow", "unfollow"):
-            return "standby"
-        reply = handler(Context(runtime, tenant, event, session))
+        elif event.mode == "standby" and event.type not in ("follow", "unfollow"):
+            outcome = "standby"
+        else:
+            reply = handler(Context(runtime, tenant, event, session))
+        if not claim(session, tenant, event):
+            session.rollback()  # discard this delivery's writes: the other one's are committed
+            log.info("duplicate event skipped type=%s", event.type)
+            return "duplicate"
+    if handler is None or outcome == "standby":
+        return outcome
     log.info("event handled type=%s handler=%s", event.type, handler.__name__)
     if reply and event.reply_token and event.mode != "standby":
         runtime.line_client(tenant.config.slug).reply(event.reply_token, reply)

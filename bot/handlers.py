@@ -108,12 +108,12 @@ def answer_text(ctx: Context, text: str) -> Reply:
     fixed = command_reply(ctx, text)
     if fixed is not None:
         return fixed
-    matcher = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config)
+    # Match before writing anything (see bot.dispatch: SQLite's write lock is held until the commit).
+    result = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config).match(text)
     follower_id = None
     if ctx.event.user_id and not ctx.event.in_group:
         follower_id = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id).id
-    result, qlog = service.ask(ctx.session, matcher, ctx.tenant.id, text, follower_id=follower_id)
-    assert qlog is not None
+    qlog = service.record_question(ctx.session, ctx.tenant.id, text, result, follower_id=follower_id)
     qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
     if result.empty_query:
         return m.input_hint(ctx.config)

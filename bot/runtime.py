@@ -6,6 +6,7 @@ matcher cache. The CLI builds the same object without Flask, so every entry poin
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from core.settings import Settings
 from core.tenancy import MunicipalityConfig
 from core.tenants import sync_municipalities
 from faq.kb import MatcherCache
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,20 @@ class Runtime:
             tenant = Tenant(row_id, self.settings.municipalities[slug])
             self._tenants[slug] = tenant
         return tenant
+
+    def warm_up(self) -> None:
+        """Build every municipality's matcher and load the sentence encoder now, so a new worker's
+        first residents do not wait for them (~1–2 s with the demo pack, longer for big knowledge
+        bases). A failure (database not up yet) is logged: the first question then builds it."""
+        for slug, config in self.settings.municipalities.items():
+            try:
+                tenant = self.tenant(slug)
+                assert tenant is not None
+                with session_scope(self.sessions) as session:
+                    self.matchers.get(session, tenant.id, config).match("ウォームアップ")
+            except Exception:  # noqa: BLE001 - warming up is an optimization, never a reason to fail
+                log.warning("warm-up failed municipality=%s; its first question will build the matcher", slug,
+                            exc_info=True)
 
     def close(self) -> None:
         if self.demo_worker_stop is not None:

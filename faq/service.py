@@ -18,6 +18,13 @@ def ask(session: Session, matcher: Matcher, municipality_id: int, text: str, *,
     result = matcher.match(text)
     if not record:
         return result, None
+    return result, record_question(session, municipality_id, text, result, follower_id=follower_id,
+                                   channel=channel)
+
+
+def record_question(session: Session, municipality_id: int, text: str, result: MatchResult, *,
+                    follower_id: int | None = None, channel: str = "line") -> QuestionLog:
+    """Log a matched question with its candidates (its id is what feedback and suggestions refer to)."""
     log = QuestionLog(
         municipality_id=municipality_id, follower_id=follower_id, channel=channel,
         text=text[:MAX_LOGGED_CHARS], normalized=result.analysis.normalized[:2000],
@@ -27,7 +34,7 @@ def ask(session: Session, matcher: Matcher, municipality_id: int, text: str, *,
     )
     session.add(log)
     session.flush()
-    return result, log
+    return log
 
 
 def get_entry(session: Session, municipality_id: int, entry_id: int) -> FaqEntry | None:

@@ -264,3 +264,28 @@ def test_handler_bug_is_not_redelivered(app, client, fake_line, monkeypatch) -> 
     monkeypatch.setitem(HANDLERS, "message", broken)
     assert post_webhook(client, body_of(text_event("ごみの収集日"))).status_code == 200
     assert fake_line.calls_to("reply") == []
+
+
+def test_same_event_delivered_twice_at_once_is_acted_on_once(app, client, fake_line, monkeypatch) -> None:
+    """While one delivery is being handled, another delivery of the same event commits first (after
+    this one's dedupe check, before its own writes): this one's writes are discarded, no reply."""
+    from bot.dispatch import claim
+    from bot.events import read_body
+
+    rt = app.extensions["machimado"]
+    event = text_event("粗大ごみの出し方")
+    original = HANDLERS["message"]
+
+    def racing(ctx):  # type: ignore[no-untyped-def]
+        with rt.sessions() as other:  # the concurrent delivery commits its claim now
+            [inbound], _ = read_body(json.dumps(body_of(event)).encode())
+            assert claim(other, rt.tenant("sample"), inbound)
+            other.commit()
+        return original(ctx)
+
+    monkeypatch.setitem(HANDLERS, "message", racing)
+    before = count(app, QuestionLog)
+    assert post_webhook(client, body_of(event)).status_code == 200
+    assert count(app, QuestionLog) == before
+    assert fake_line.calls_to("reply") == []
+    assert count(app, ProcessedEvent) == 1
