@@ -289,3 +289,20 @@ def test_same_event_delivered_twice_at_once_is_acted_on_once(app, client, fake_l
     assert count(app, QuestionLog) == before
     assert fake_line.calls_to("reply") == []
     assert count(app, ProcessedEvent) == 1
+
+
+def test_worker_warm_up_builds_matchers_and_survives_a_database_outage(app, monkeypatch, caplog,
+                                                                      database_url) -> None:
+    from faq.kb import MatcherCache
+
+    rt = app.extensions["machimado"]
+    monkeypatch.setattr(rt, "matchers", MatcherCache())
+    rt.warm_up()
+    assert rt.matchers._cached  # noqa: SLF001 - the first question finds its matcher built
+    rt._tenants.clear()  # noqa: SLF001
+    monkeypatch.setattr(rt, "matchers", MatcherCache())
+    _database_down(app, monkeypatch, database_url)
+    with caplog.at_level(logging.WARNING, logger="bot.runtime"):
+        rt.warm_up()  # logged, not raised: the worker still starts
+    assert "warm-up failed municipality=sample" in caplog.text
+    assert not rt.matchers._cached  # noqa: SLF001
