@@ -8,9 +8,9 @@ rescoring, sentence-vector similarity, policy) and, on the same queries,
 matcher without its sentence-vector stage) and ``growth_10k_to_100k`` (p50 ratios, both ways).
 
 Sentence vectors: the query is encoded by the real encoder on every match (as in production), but the
-knowledge base's stored vectors are seeded random unit vectors of the real shape and type (float16,
-one per phrasing plus one per entry): encoding 500,000 synthetic texts would take most of an hour
-and the query path's cost (gathering 40 candidates' rows, dot products) does not depend on their
+knowledge base's stored vectors are seeded random unit vectors of the real shape, held as the
+matcher holds real ones (int8 rows with a scale, one per phrasing plus one per entry): encoding
+500,000 synthetic texts would take most of an hour and the query path's cost (gathering 40 candidates' rows, dot products) does not depend on their
 values. ``rss_mb`` includes them. Encoding throughput at save time is reported as
 ``encode_texts_per_s`` (measured on 500 of the synthetic phrasings).
 
