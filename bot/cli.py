@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bot.cli_support import municipality_option, resolve_tenant, runtime_from_env, tenant_runtime
+from bot.retention import purge as purge_old
 from bot.runtime import Runtime
 from core import migrate
 from core.db import session_scope
@@ -22,7 +23,7 @@ from core.errors import ConfigError
 from core.tenants import sync_municipalities
 from faq import service
 from faq.kb import all_texts, knowledge_rows, store_entry_vectors
-from faq.models import FaqEntry, QuestionLog
+from faq.models import FaqEntry
 from faq.packs import PackError, export_pack, import_entries, load_pack_file
 
 DEMO_PACK = Path(__file__).resolve().parent.parent / "faq" / "data" / "demo_pack.yaml"
@@ -199,13 +200,14 @@ def create_user_cmd(username: str, role: str, slug: str | None, display_name: st
 @main.command()
 @click.option("--days", type=int, default=None, help="Keep this many days (default: MACHIMADO_RETENTION_DAYS).")
 def purge(days: int | None) -> None:
-    """Delete residents' questions older than the retention period (personal data)."""
+    """Delete residents' personal data older than the retention period (see bot/retention.py)."""
     with runtime_from_env() as runtime:
         keep = days if days is not None else runtime.settings.retention_days
-        cutoff = datetime.now(UTC) - timedelta(days=keep)
         with session_scope(runtime.sessions) as session:
-            result = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff))
-        click.echo(f"deleted {result.rowcount} question(s) older than {keep} days")
+            counts = purge_old(session, datetime.now(UTC), keep)
+        click.echo(f"deleted {counts['questions']} question(s) older than {keep} days, "
+                   f"{counts['followers']} blocked follower(s), {counts['recipient_lists']} recipient list(s) "
+                   f"of finished notices and {counts['dedupe_keys']} old webhook dedupe key(s)")
 
 
 @main.command()

@@ -42,8 +42,53 @@ def test_unknown_municipality_is_a_clear_error(app) -> None:
 
 def test_purge_removes_old_questions_only(app, client, fake_line) -> None:
     post_webhook(client, body_of(text_event("粗大ごみの出し方")))
-    assert "deleted 0" in CliRunner().invoke(main, ["purge", "--days", "30"]).output
-    assert "deleted 1" in CliRunner().invoke(main, ["purge", "--days", "-1"]).output
+    assert "deleted 0 question(s)" in CliRunner().invoke(main, ["purge", "--days", "30"]).output
+    assert "deleted 1 question(s)" in CliRunner().invoke(main, ["purge", "--days", "-1"]).output
+
+
+def test_purge_enforces_every_retention_limit(app) -> None:
+    """Old questions, residents who left long ago, recipient lists of finished old notices and old
+    dedupe keys go; everything recent or still needed stays."""
+    from datetime import UTC, datetime, timedelta
+
+    from broadcasts.models import Notice, NoticeBatch
+    from core.db import session_scope
+    from core.models import Follower, Municipality, ProcessedEvent
+
+    now = datetime.now(UTC)
+    long_ago, lately = now - timedelta(days=400), now - timedelta(days=2)
+    with session_scope(app.extensions["machimado"].sessions) as session:
+        muni = session.scalars(select(Municipality)).first().id
+        session.add_all([QuestionLog(municipality_id=muni, text="古い質問", normalized="", candidates=[], outcome="answer",
+                                     created_at=long_ago),
+                         QuestionLog(municipality_id=muni, text="新しい質問", normalized="", candidates=[],
+                                     outcome="answer", created_at=lately)])
+        for n, (status, left) in enumerate([("blocked", long_ago), ("blocked", lately), ("following", None)]):
+            session.add(Follower(municipality_id=muni, line_user_id=f"U{n:032x}", status=status, unfollowed_at=left))
+        for n, created in enumerate([long_ago, lately]):
+            notice = Notice(municipality_id=muni, title="お知らせ", body="本文", status="sent", created_at=created)
+            session.add(notice)
+            session.flush()
+            for seq, status in enumerate(["sent", "failed", "pending"]):
+                session.add(NoticeBatch(notice_id=notice.id, seq=seq, kind="multicast", recipients=["U1", "U2"],
+                                        recipient_count=2, retry_key=f"{n}-{seq}-{status}", status=status))
+        session.add_all([ProcessedEvent(municipality_id=muni, dedupe_key="a" * 64, event_type="message",
+                                        received_at=now - timedelta(days=8)),
+                         ProcessedEvent(municipality_id=muni, dedupe_key="b" * 64, event_type="message",
+                                        received_at=lately)])
+    result = CliRunner().invoke(main, ["purge", "--days", "365"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 question(s) older than 365 days, 1 blocked follower(s), 2 recipient list(s) of finished " \
+           "notices and 1 old webhook dedupe key(s)" in result.output
+    with session_scope(app.extensions["machimado"].sessions) as session:
+        assert session.scalars(select(QuestionLog.text)).all() == ["新しい質問"]
+        assert sorted(session.scalars(select(Follower.line_user_id))) == [f"U{1:032x}", f"U{2:032x}"]
+        lists = {(b.retry_key, len(b.recipients), b.recipient_count) for b in session.scalars(select(NoticeBatch))}
+        assert lists == {("0-0-sent", 0, 2), ("0-1-failed", 0, 2), ("0-2-pending", 2, 2),
+                         ("1-0-sent", 2, 2), ("1-1-failed", 2, 2), ("1-2-pending", 2, 2)}
+        assert session.scalars(select(ProcessedEvent.dedupe_key)).all() == ["b" * 64]
+    again = CliRunner().invoke(main, ["purge", "--days", "365"]).output
+    assert "deleted 0 question(s)" in again and "0 recipient list(s)" in again
 
 
 def test_paraphrase_quality_holds() -> None:

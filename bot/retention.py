@@ -1,0 +1,42 @@
+"""Retention of residents' personal data: what is kept, for how long, and the purge that enforces it.
+
+- Questions residents typed (``question_logs``): ``retention_days`` (default 365), then deleted;
+  feedback on them stays, detached.
+- Residents who blocked the account (``followers`` with status ``blocked``): their LINE user id and
+  notice preferences are deleted ``retention_days`` after they left (a later re-follow starts afresh).
+- Recipient lists of notice batches that are finished (sent or failed): emptied ``retention_days``
+  after the notice was created; counts and statuses stay for the record.
+- Webhook dedupe keys (``processed_events``, hashes): kept ``DEDUPE_DAYS``, well beyond LINE's
+  redelivery attempts, then deleted so the table does not grow forever.
+
+Run by ``machimado purge`` (e.g. daily from cron); the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, cast, delete, select, update
+from sqlalchemy.orm import Session
+
+from broadcasts.models import Notice, NoticeBatch
+from core.models import Follower, ProcessedEvent
+from faq.models import QuestionLog
+
+DEDUPE_DAYS = 7
+
+
+def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int]:
+    """Delete or empty what is older than the limits above; returns counts per kind."""
+    cutoff = now - timedelta(days=retention_days)
+    questions = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
+    followers = session.execute(delete(Follower).where(
+        Follower.status == "blocked", Follower.unfollowed_at.is_not(None), Follower.unfollowed_at < cutoff)).rowcount
+    old_notices = select(Notice.id).where(Notice.created_at < cutoff)
+    batches = session.execute(
+        update(NoticeBatch).where(NoticeBatch.notice_id.in_(old_notices), NoticeBatch.status.in_(("sent", "failed")),
+                                  cast(NoticeBatch.recipients, String) != "[]")
+        .values(recipients=[]).execution_options(synchronize_session=False)).rowcount
+    events = session.execute(delete(ProcessedEvent).where(
+        ProcessedEvent.received_at < now - timedelta(days=DEDUPE_DAYS))).rowcount
+    return {"questions": questions, "followers": followers, "recipient_lists": batches, "dedupe_keys": events}
