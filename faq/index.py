@@ -124,8 +124,8 @@ class QuantizedVectors:
     The rounding changes a cosine by about 0.001."""
 
     def __init__(self, vectors: np.ndarray):
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
-        peak = np.abs(vectors).max(axis=1) if len(vectors) else np.zeros(0, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)  # (n, dim), n may be 0
+        peak = np.abs(vectors).max(axis=1)
         self.scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
         self.rows = np.rint(vectors / self.scale[:, None]).astype(np.int8)
 

@@ -166,3 +166,17 @@ def test_storing_a_vector_another_process_stored_meanwhile_is_not_an_error(app) 
         assert vector_count(session) == before + 1
         stored = session.scalar(select(TextVector.vector).where(TextVector.digest == digest(text)))
         assert np.allclose(np.frombuffer(stored, dtype=np.float16), encoder().encode_one(text), atol=1e-3)
+
+
+def test_quantized_vectors_keep_cosines_within_rounding() -> None:
+    from faq.index import QuantizedVectors
+
+    rng = np.random.default_rng(7)
+    v = rng.standard_normal((50, 512)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    q = QuantizedVectors(v)
+    assert q.rows.dtype == np.int8 and q.nbytes < v.nbytes / 3
+    rows = np.array([3, 0, 49, 3])
+    assert np.abs(q.dot(rows, v[3]) - v[rows] @ v[3]).max() < 0.002
+    assert len(QuantizedVectors(np.zeros((0, 512)))) == 0
+    assert not QuantizedVectors(np.zeros((1, 512))).dot(np.array([0]), v[0]).any()  # no division by zero
