@@ -1,7 +1,8 @@
 """Dispatch webhook events to their handlers, one transaction per event.
 
-Each event is acted on, claimed (deduplicated) and committed *before* the reply is sent, so a LINE
-outage never loses the recorded question and a redelivered event is acted on at most once. The claim
+Each event is acted on, claimed (deduplicated) and committed *before* its reply is handed to the
+background sender (bot.replies), so a LINE outage never loses the recorded question nor holds the
+webhook response, and a redelivered event is acted on at most once. The claim
 is the transaction's last write and handlers match before they write: SQLite has one write lock per
 database, held from a transaction's first write to its commit, so writes come as late as possible
 (measured with bench/webhook.py: docs/faq-engine.md).
@@ -64,7 +65,7 @@ def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
         return outcome
     log.info("event handled type=%s handler=%s", event.type, handler.__name__)
     if reply and event.reply_token and event.mode != "standby":
-        runtime.line_client(tenant.config.slug).reply(event.reply_token, reply)
+        runtime.replies.submit(runtime.line_client(tenant.config.slug), event.reply_token, reply)
     return handler.__name__
 
 

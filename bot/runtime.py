@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_api import LineClient
+from bot.replies import ReplySender
 from core.db import make_engine, make_session_factory, session_scope
 from core.models import Municipality
 from core.settings import Settings
@@ -37,6 +38,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     matchers: MatcherCache = field(default_factory=MatcherCache)
+    replies: ReplySender = field(default_factory=ReplySender)
     _clients: dict[str, LineClient] = field(default_factory=dict)
     _tenants: dict[str, Tenant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -91,6 +93,7 @@ class Runtime:
     def close(self) -> None:
         if self.demo_worker_stop is not None:
             self.demo_worker_stop.set()
+        self.replies.close()
         for client in self._clients.values():
             client.close()
         self.engine.dispose()

@@ -126,7 +126,10 @@ def post_webhook(client: Any, body: bytes | dict[str, Any], secret: str = DEV_CH
     sig = sign(secret, raw) if signature is None else signature
     if sig:
         headers["X-Line-Signature"] = sig
-    return client.post(path, data=raw, headers=headers)
+    response = client.post(path, data=raw, headers=headers)
+    # Replies leave after the response (bot.replies); tests look at them once they are out.
+    assert client.application.extensions["machimado"].replies.drain(timeout=30)
+    return response
 
 
 _counter = iter(range(10**9))

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.handlers import HANDLERS
+from bot.signature import sign
 from core.models import Follower, ProcessedEvent
+from core.tenancy import DEV_CHANNEL_SECRET
 from faq.models import QuestionLog
 from tests.conftest import FIXTURES, body_of, event_of, post_webhook, reply_texts, running_app, text_event
 
@@ -214,6 +216,34 @@ def test_line_api_timeout_does_not_break_webhook(env, fake_line, monkeypatch) ->
         response = post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
         assert response.status_code == 200
         assert count(app, QuestionLog) == 1
+
+
+def test_slow_line_api_does_not_hold_the_webhook_response(env, fake_line) -> None:
+    """The reply leaves after the response: a LINE API that takes 2 s to answer costs the webhook
+    nothing, and the reply still arrives."""
+    import time
+
+    fake_line.latency_s = 2.0
+    with running_app() as app:
+        raw = json.dumps(body_of(text_event("粗大ごみの出し方"))).encode()
+        started = time.perf_counter()
+        response = app.test_client().post("/callback", data=raw, headers={
+            "Content-Type": "application/json", "X-Line-Signature": sign(DEV_CHANNEL_SECRET, raw)})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200 and elapsed < 1.5
+        assert app.extensions["machimado"].replies.drain(timeout=10)
+    assert [c["status"] for c in fake_line.calls_to("reply")] == [200]
+
+
+def test_queued_replies_are_sent_before_the_runtime_closes(env, fake_line) -> None:
+    fake_line.latency_s = 0.3
+    with running_app() as app:
+        client = app.test_client()
+        for text in ("粗大ごみの出し方", "住民票がほしい", "児童手当の申請"):
+            raw = json.dumps(body_of(text_event(text))).encode()
+            client.post("/callback", data=raw, headers={"Content-Type": "application/json",
+                                                        "X-Line-Signature": sign(DEV_CHANNEL_SECRET, raw)})
+    assert len(fake_line.calls_to("reply")) == 3  # close() waited for them
 
 
 def _database_down(app, monkeypatch, database_url: str) -> None:  # type: ignore[no-untyped-def]
