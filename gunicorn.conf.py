@@ -28,3 +28,10 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     outlast the worker timeout. Requests that arrive meanwhile wait for the same build."""
     runtime = worker.wsgi.extensions["machimado"]
     threading.Thread(target=runtime.warm_up, name="warm-up", daemon=True).start()
+
+
+def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+    """Send the replies still queued (bot/replies.py) and close connections before the worker goes."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        app.extensions["machimado"].close()
