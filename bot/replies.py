@@ -43,7 +43,7 @@ class ReplySender:
     def _done(self, future: Future[SendResult]) -> None:
         with self._lock:
             self._pending.discard(future)
-        if future.exception() is not None:  # LineClient logs its own failures; this is a bug
+        if not future.cancelled() and future.exception() is not None:  # LineClient logs its own failures
             log.error("reply sending crashed: %s", type(future.exception()).__name__)
 
     def drain(self, timeout: float | None = None) -> bool:
