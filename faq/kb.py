@@ -36,8 +36,9 @@ def kb_version(session: Session, municipality_id: int) -> tuple[object, ...]:
                  func.max(FaqEntry.updated_at)).where(FaqEntry.municipality_id == municipality_id)
     procedures = select(func.count(Procedure.id), func.max(Procedure.id), func.sum(Procedure.revision),
                         func.max(Procedure.updated_at)).where(Procedure.municipality_id == municipality_id)
-    places = select(func.count(Place.id), func.max(Place.id), func.count(Place.id), func.max(Place.updated_at)
-                    ).where(Place.municipality_id == municipality_id, Place.kind == "facilities")
+    places = select(func.count(Place.id), func.max(Place.id), literal(0),  # places have no revision number
+                    func.max(Place.updated_at)).where(Place.municipality_id == municipality_id,
+                                                      Place.kind == "facilities")
     kinds = [faq.add_columns(literal(0)), procedures.add_columns(literal(1)), places.add_columns(literal(2))]
     rows = sorted(session.execute(union_all(*kinds)).all(), key=lambda row: row[-1])
     return tuple(str(v) for row in rows for v in row[:-1])

@@ -88,6 +88,17 @@ def decide(candidates: list[Candidate], thresholds: Thresholds, agree: bool = Tr
     return "fallback"
 
 
+def group_max(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The max of each group of consecutive ``values`` (group i has ``counts[i]`` of them; 0 if none):
+    a hit's best phrasing, by characters or by meaning."""
+    best = np.zeros(len(counts), dtype=np.float32)
+    nonempty = counts > 0
+    if len(values):
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        best[nonempty] = np.maximum.reduceat(values, offsets[nonempty])
+    return best
+
+
 def agrees(meaning: np.ndarray | None, top: int, similarity: float) -> bool:
     """Do words and meaning point at the same entry? ``meaning``: each candidate's best phrasing
     cosine (None: no vectors, words decide alone); ``similarity``: the top one's character similarity
@@ -110,12 +121,10 @@ class Matcher:
         """Per hit: (word score mixed with character similarity, the similarity itself)."""
         folded = query.folded.replace(" ", "")
         surfaces = [s for h in hits for s in h.surfaces]
-        counts = np.array([len(h.surfaces) for h in hits])
-        similarity = np.zeros(len(hits), dtype=np.float32)
+        ratios = np.zeros(0, dtype=np.float32)
         if surfaces:  # one rapidfuzz call for all phrasings of all hits, then the best per hit
             ratios = process.cdist([folded], surfaces, scorer=fuzz.ratio, dtype=np.float32)[0] / 100.0
-            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            similarity[counts > 0] = np.maximum.reduceat(ratios, offsets[counts > 0])
+        similarity = group_max(ratios, np.array([len(h.surfaces) for h in hits]))
         mixed = (1 - FUZZ_WEIGHT) * np.array([h.score for h in hits], dtype=np.float32) + FUZZ_WEIGHT * similarity
         # A near-verbatim phrasing is strong evidence by itself, whatever the answer's wording.
         mixed = np.where(similarity >= NEAR_VERBATIM, np.maximum(mixed, similarity - 0.05), mixed)
@@ -136,14 +145,10 @@ class Matcher:
         rows = np.array([h.row for h in hits])
         starts, ends = self.index.unit_bounds(rows)
         counts = ends - starts
-        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         # every hit's unit rows in one array: starts repeated per unit plus each unit's rank within its hit
-        units = np.repeat(starts, counts) + np.arange(int(counts.sum())) - np.repeat(offsets, counts)
-        phrasing = np.zeros(len(rows), dtype=np.float32)
-        has_units = counts > 0
-        if len(units):
-            phrasing[has_units] = np.maximum.reduceat(vectors.phrasing.dot(units, q), offsets[has_units])
-        return phrasing, vectors.question_answer.dot(rows, q)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        units = np.repeat(starts, counts) + np.arange(int(counts.sum())) - first
+        return group_max(vectors.phrasing.dot(units, q), counts), vectors.question_answer.dot(rows, q)
 
     def rank(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
              ) -> tuple[Analysis, list[Candidate], dict[str, float], bool]:
