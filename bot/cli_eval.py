@@ -45,7 +45,7 @@ def evaluation_kb(entries: list[dict]) -> Iterator[tuple[Session, Matcher, int]]
                 import_entries(session, muni_id, entries, author="eval")
             with session_scope(runtime.sessions) as session:
                 matcher = runtime.matchers.get(session, muni_id, settings.default_municipality)
-                matcher.match("ウォームアップ")
+                matcher.warm_up()
                 yield session, matcher, muni_id
         finally:
             runtime.close()

@@ -85,7 +85,7 @@ class Runtime:
                 tenant = self.tenant(slug)
                 assert tenant is not None
                 with session_scope(self.sessions) as session:
-                    self.matchers.get(session, tenant.id, config).match("ウォームアップ")
+                    self.matchers.get(session, tenant.id, config).warm_up()
             except Exception:  # noqa: BLE001 - warming up is an optimization, never a reason to fail
                 log.warning("warm-up failed municipality=%s; its first question will build the matcher", slug,
                             exc_info=True)

@@ -181,6 +181,13 @@ class Matcher:
             fields.update(uq=float(semantic[0][top]), uqa=float(semantic[1][top]))
         return query, candidates, fields, agree
 
+    def warm_up(self) -> None:
+        """Load what a first question would (the sentence encoder) and fill the encoder's token
+        memo from this knowledge base's questions (faq.token_memo): residents ask in its words."""
+        self.match("ウォームアップ")
+        if self.index.vectors is not None:
+            encoder().prefill(e.question for e in self.index.entries)
+
     def match(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()) -> MatchResult:
         """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base")."""
         query, candidates, fields, agree = self.rank(text, limit, exclude)

