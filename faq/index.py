@@ -103,7 +103,7 @@ class IndexedEntry:
     label: frozenset[str] = frozenset()  # words of a leading 【label】 in the question (see matcher)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: 40 per question, and a frozen dataclass is slow to create
 class Scored:
     entry: IndexedEntry  # without its analyses (they live on only as postings)
     score: float
@@ -191,7 +191,7 @@ class FaqIndex:
         per_field = {name: self.fields[name].score(terms[name]) if terms[name] else
                      np.zeros(len(self.entries), dtype=np.float32) for name in self.fields}
         total = sum(self.weights[name] * per_field[name] for name in per_field)
-        touched = np.flatnonzero(total)  # usually a small share of the entries
+        touched = np.flatnonzero(total > 0)  # usually a small share of the entries (scores are >= 0)
         if limit < len(touched):
             part = touched[np.argpartition(-total[touched], limit)[:limit]]
         else:

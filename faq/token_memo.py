@@ -38,6 +38,11 @@ class TokenMemo:
         self.blocks = [w[j * _CNN_DIM:(j + 1) * _CNN_DIM]
                        for (n, _), w in zip(_ORDERS, backend.w1, strict=True) for j in range(n)]
         self.first_block = np.cumsum([0] + [n for n, _ in _ORDERS])[:-1]
+        # The sentence vector (token sum @ cnn_W) feeds only d0 and p1: multiplied out once, one matrix
+        # product of 1280 x 640 replaces three (less memory traffic; equal up to float rounding).
+        into = np.concatenate([backend.d0, backend.p1], axis=1)
+        self.head_w, self.head_b = backend.cnn_W @ into, backend.cnn_b @ into
+        self.split = backend.d0.shape[1]
         self.capacity = capacity
         self.slot = np.full(len(backend.table), -1, dtype=np.int32)
         self.x = np.empty((0, len(backend.proj_b)), dtype=np.float32)
@@ -140,12 +145,11 @@ class TokenMemo:
         b = self.b
         self.layernorm(feats, b.ln_g, b.ln_b, b.eps)
         n = np.float32(len(feats))
-        mean = feats.sum(axis=0, keepdims=True) @ b.cnn_W
-        mean += n * b.cnn_b
-        mean /= np.sqrt(n)
-        y0 = np.maximum(mean @ b.d0, 0)
-        y1 = mean @ b.p1
-        y1 += y0 @ b.d1
+        u = feats.sum(axis=0, keepdims=True) @ self.head_w
+        u += n * self.head_b
+        u /= np.sqrt(n)
+        y0 = np.maximum(u[:, :self.split], 0)
+        y1 = u[:, self.split:] + y0 @ b.d1
         np.maximum(y1, 0, out=y1)
         y2 = np.maximum(y1 @ b.d2, 0)
         z = y1 @ b.p3
