@@ -127,10 +127,12 @@ class Encoder:
         """Fill the question path's token memo from knowledge-base texts (their first ``limit``:
         token frequencies settle long before); returns how many tokens were added."""
         with self._lock:
-            memo = self._token_memo()
-            if memo is None:
-                return 0
-            return memo.prefill(self._tokens(clip(t)) for t in islice(texts, limit))
+            memo = self._token_memo()  # loads the model
+        if memo is None:
+            return 0
+        token_lists = [self._tokens(clip(t)) for t in islice(texts, limit)]  # outside the lock: questions go on
+        with self._lock:
+            return memo.prefill(token_lists)
 
 
 _encoder = Encoder()
