@@ -3,7 +3,9 @@
 Builds synthetic Japanese knowledge bases (3 phrasings per entry, answers of realistic length) from the
 demo pack's vocabulary, then times ``Matcher.match`` (the webhook's matcher: normalization, index,
 rescoring, sentence-vector similarity, policy) and, on the same queries,
-``rapidfuzz.process.extractOne(query, all_phrasings, scorer=WRatio)``. Prints one JSON object: per size
+``rapidfuzz.process.extractOne(query, all_phrasings, scorer=WRatio)`` (on every 33rd query, between the
+matcher's, so both are timed in the same stretch of time). The matcher is warmed up first as a worker
+is when it starts (``Matcher.warm_up``: encoder loaded, token memo filled from the questions). Prints one JSON object: per size
 ``entries, p50_ms, p99_ms, build_s, rss_mb, naive_p50_ms, speedup`` plus ``lexical_p50_ms`` (the same
 matcher without its sentence-vector stage) and ``growth_10k_to_100k`` (p50 ratios, both ways).
 
@@ -26,6 +28,8 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -85,14 +89,27 @@ def stand_in_vectors(size: int, phrasings: int, seed: int) -> EntryVectors:
     return EntryVectors.of(unit(size * phrasings), unit(size))
 
 
-def timed(matcher: Matcher, queries: list[str]) -> list[float]:
+def timed(matcher: Matcher, queries: list[str], naive: Callable[[str], object] | None = None,
+          naive_count: int = 0) -> tuple[list[float], list[float]]:
+    """(sorted latencies of ``matcher.match``, sorted latencies of ``naive``). The naive scan runs on
+    ``naive_count`` of the same queries spread among the matcher's, so both are measured over the
+    same stretch of time: this machine's speed drifts by up to ±30% within minutes, and timing one
+    after the other made the ratio swing with it. After each scan one untimed question lets the
+    matcher's data back into the CPU caches the scan evicted (else 3% of the timings, the whole p99,
+    would measure the scan's aftermath)."""
     matcher.warm_up()  # what a worker does when it starts (gunicorn post_worker_init)
-    timings = []
-    for query in queries:
+    every = max(1, len(queries) // naive_count) if naive and naive_count else 0
+    timings, naive_timings = [], []
+    for i, query in enumerate(queries):
         t = time.perf_counter()
         matcher.match(query)
         timings.append((time.perf_counter() - t) * 1000)
-    return sorted(timings)
+        if every and i % every == 0 and len(naive_timings) < naive_count:
+            t = time.perf_counter()
+            naive(query)  # type: ignore[misc]
+            naive_timings.append((time.perf_counter() - t) * 1000)
+            matcher.match(queries[i - 1])  # untimed: the 20-200 ms scan has evicted the CPU caches
+    return sorted(timings), sorted(naive_timings)
 
 
 def perturb(text: str, rng: random.Random) -> str:
@@ -129,15 +146,11 @@ def main() -> None:
         del data
         gc.collect()
         memory = rss_mb() - before  # the index alone (the input rows are freed; RSS rarely shrinks, so an upper bound)
-        timings = timed(matcher, queries)
+        scan = partial(process.extractOne, choices=all_phrasings, scorer=fuzz.WRatio)
+        timings, naive = timed(matcher, queries, scan, args.naive_queries)
         vectors, matcher.index.vectors = matcher.index.vectors, None
-        lexical = timed(matcher, queries)
+        lexical, _ = timed(matcher, queries)
         matcher.index.vectors = vectors
-        naive = []
-        for query in queries[: args.naive_queries]:
-            t = time.perf_counter()
-            process.extractOne(query, all_phrasings, scorer=fuzz.WRatio)
-            naive.append((time.perf_counter() - t) * 1000)
         p50 = statistics.median(timings)
         naive_p50 = statistics.median(naive)
         results[str(size)] = {"entries": size, "p50_ms": round(p50, 3),
@@ -145,7 +158,7 @@ def main() -> None:
                               "build_s": round(build_s, 2), "rss_mb": round(memory, 1),
                               "naive_p50_ms": round(naive_p50, 2), "speedup": round(naive_p50 / p50, 1),
                               "lexical_p50_ms": round(statistics.median(lexical), 3)}
-        del matcher, all_phrasings
+        del matcher, all_phrasings, scan
     if "10000" in results and "100000" in results:
         results["growth_10k_to_100k"] = round(results["100000"]["p50_ms"] / results["10000"]["p50_ms"], 2)
         results["lexical_growth_10k_to_100k"] = round(
