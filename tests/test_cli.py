@@ -127,3 +127,17 @@ def test_beir_loader_splits_question_answer_and_line_breaks(tmp_path) -> None:
     (entry,) = beir_entries(corpus)
     assert entry["id"] == "doc-7" and entry["question"] == "犬の登録は？"
     assert entry["answer"] == "30日以内に登録します。"
+
+
+def test_speed_benchmark_runs_and_prints_the_keys_issue_7_asks_for() -> None:
+    """A smoke run of bench/faq_speed.py at a tiny size (its figures belong in docs, not in tests)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "faq_speed.py"
+    done = subprocess.run([sys.executable, str(script), "--sizes", "300", "--queries", "40", "--naive-queries", "4",
+                           "--json"], capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(done.stdout)
+    assert {"entries", "p50_ms", "p99_ms", "build_s", "rss_mb", "naive_p50_ms", "speedup"} <= set(result["300"])
+    assert result["300"]["entries"] == 300 and result["300"]["p50_ms"] > 0
