@@ -321,6 +321,40 @@ def test_same_event_delivered_twice_at_once_is_acted_on_once(app, client, fake_l
     assert count(app, ProcessedEvent) == 1
 
 
+def test_gunicorn_hooks_warm_a_new_worker_in_the_background_and_close_it_on_exit(app, monkeypatch) -> None:
+    import runpy
+    import threading
+    import types
+    from pathlib import Path
+
+    from faq.kb import MatcherCache
+
+    hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    rt = app.extensions["machimado"]
+    monkeypatch.setattr(rt, "matchers", MatcherCache())
+    started, release, warm_up = threading.Event(), threading.Event(), rt.warm_up
+
+    def held_warm_up() -> None:
+        started.set()
+        release.wait(10)
+        warm_up()
+
+    monkeypatch.setattr(rt, "warm_up", held_warm_up)
+    worker = types.SimpleNamespace(wsgi=app)
+    hooks["post_worker_init"](worker)  # returns while the warm-up is still held: requests are not blocked
+    assert started.wait(10)
+    thread = next(t for t in threading.enumerate() if t.name == "warm-up")
+    assert thread.daemon and not rt.matchers._cached  # noqa: SLF001
+    release.set()
+    thread.join(timeout=60)
+    assert rt.matchers._cached  # noqa: SLF001 - built by the background warm-up
+    closed = []
+    monkeypatch.setattr(rt, "close", lambda: closed.append(True))
+    hooks["worker_exit"](None, worker)
+    hooks["worker_exit"](None, types.SimpleNamespace())  # a worker that never loaded the app
+    assert closed == [True]
+
+
 def test_worker_warm_up_builds_matchers_and_survives_a_database_outage(app, monkeypatch, caplog,
                                                                       database_url) -> None:
     from faq.kb import MatcherCache
