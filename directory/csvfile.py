@@ -1,6 +1,6 @@
 """Reading real municipal CSV files: encodings, line ends, quoted newlines, messy headers.
 
-Observed in the wild (see ../shared/eval/opendata/SOURCE.md): Shift_JIS/cp932, UTF-8 with or without
+Observed in the wild (see tests/data/SOURCES.md and the files in tests/data/opendata): Shift_JIS/cp932, UTF-8 with or without
 BOM, CRLF and LF mixed with newlines inside quoted cells, half-width katakana, blank header cells,
 trailing unnamed columns and a missing final newline. ``read_table`` returns normalized headers and
 rows as lists of strings, or raises :class:`CsvError` naming what could not be understood.

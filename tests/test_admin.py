@@ -271,7 +271,7 @@ def test_console_notice_needs_confirmation_for_emergency_and_is_delivered(app, c
 
 
 def test_shelter_buttons_and_directory_import_preview(app, client) -> None:
-    from tests.conftest import SHARED
+    from tests.conftest import DATA
 
     names = make_staff(app)
     login(client, names["broadcaster"])
@@ -282,15 +282,15 @@ def test_shelter_buttons_and_directory_import_preview(app, client) -> None:
     client.post("/admin/logout", data={"csrf_token": token})
     login(client, names["admin"])
     token = csrf(client, "/admin/directory")
-    path = SHARED / "eval" / "opendata" / "ichikawa_122033_108_aed.csv"
+    path = DATA / "opendata" / "ichikawa_122033_108_aed.csv"
     with path.open("rb") as f:
         preview = client.post("/admin/directory/import", data={"csrf_token": token, "kind": "aed", "file": (f, "aed.csv")},
                               content_type="multipart/form-data")
-    assert "新規 <strong>191</strong>件" in preview.text
+    assert "新規 <strong>21</strong>件" in preview.text
     assert "AED（4件）" in client.get("/admin/directory?kind=aed").text  # the preview wrote nothing
     upload_token = re.search(r'name="token" value="([^"]+)"', preview.text).group(1)
     client.post("/admin/directory/import", data={"csrf_token": token, "kind": "aed", "token": upload_token})
-    assert "AED（195件）" in client.get("/admin/directory?kind=aed").text
+    assert "AED（25件）" in client.get("/admin/directory?kind=aed").text
 
 
 def test_dashboard_charts_and_csv(app, client, fake_line) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -102,9 +103,13 @@ def test_paraphrase_quality_holds() -> None:
     assert metrics["out_of_scope_answered"] == 0
 
 
+@pytest.mark.shared
 def test_benchmark_eval_on_localgovfaq_dev() -> None:
     """`faq eval` on the real benchmark: the keys issue #7 asks for, and floors for what was measured."""
-    from tests.conftest import SHARED
+    from tests.conftest import SHARED, SHARED_PRESENT
+
+    if not SHARED_PRESENT:
+        pytest.skip("../shared is absent: the localgovFAQ dev split is a benchmark beside the checkout")
 
     data = SHARED / "eval" / "localgovfaq-dev"
     args = ["faq", "eval", "--corpus", str(data / "corpus.json"), "--queries", str(data / "queries.json"),
