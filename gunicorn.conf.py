@@ -31,7 +31,7 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]
-    """Send the replies still queued (bot/replies.py) and close connections before the worker goes."""
+    """Send the replies still queued (line/reply_sender.py) and close connections before the worker goes."""
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions"):
         app.extensions["machimado"].close()

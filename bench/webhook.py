@@ -7,7 +7,7 @@ the demo paraphrase set's questions in turn, from many residents — and times e
 response. ``replies_ok`` counts the replies the fake LINE API accepted afterwards (every one should). A request covers
 everything the bot does for a question before answering LINE: signature check, parsing, matching
 (words and the sentence encoder), question log, dedupe claim and commit; the reply call to the (fake)
-LINE API leaves after the response (bot/replies.py), on the same machine's cores. ``--line-latency``
+LINE API leaves after the response (line/reply_sender.py), on the same machine's cores. ``--line-latency``
 makes every call to the fake LINE API slow, to show that a slow LINE does not hold the webhook.
 
 The budget: LINE waits only a few seconds for a webhook response before counting the delivery as failed,
@@ -92,7 +92,7 @@ def wait_for(url: str, seconds: float = 60.0) -> None:
 
 
 def signed_body(n: int, text: str) -> tuple[bytes, str]:
-    from bot.signature import sign
+    from line.signature import sign
 
     event = {"type": "message", "mode": "active", "timestamp": 1700000000000 + n,
              "source": {"type": "user", "userId": f"U{n % 500:032x}"},

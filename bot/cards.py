@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import messages as m
 from core.tenancy import MunicipalityConfig
 from directory.places import STATUS_JA, Nearby
 from directory.procedures import METHODS
-
-Message = dict[str, Any]
+from line import messages as lm
 
 
 def _text(value: str, **style: Any) -> dict[str, Any]:
-    return {"type": "text", "text": m.clip(value, 2000) or " ", "wrap": True, **style}
+    return {"type": "text", "text": lm.clip(value, 2000) or " ", "wrap": True, **style}
 
 
 def _uri_button(label: str, uri: str, primary: bool = False) -> dict[str, Any]:
     return {"type": "button", "style": "primary" if primary else "link", "height": "sm",
-            "action": {"type": "uri", "label": m.clip(label, m.MAX_LABEL), "uri": uri}}
+            "action": {"type": "uri", "label": lm.clip(label, lm.MAX_LABEL), "uri": uri}}
 
 
 def _bubble(title: str, rows: list[dict[str, Any]], buttons: list[dict[str, Any]], color: str) -> dict[str, Any]:
@@ -36,7 +34,7 @@ def _bubble(title: str, rows: list[dict[str, Any]], buttons: list[dict[str, Any]
 def _labelled(label: str, value: str) -> dict[str, Any]:
     return {"type": "box", "layout": "baseline", "spacing": "sm", "contents": [
         {"type": "text", "text": label, "size": "sm", "color": "#888888", "flex": 2},
-        {"type": "text", "text": m.clip(value, 500) or "—", "size": "sm", "wrap": True, "flex": 5}]}
+        {"type": "text", "text": lm.clip(value, 500) or "—", "size": "sm", "wrap": True, "flex": 5}]}
 
 
 def _safe_uri(config: MunicipalityConfig, url: str) -> str | None:
@@ -44,7 +42,7 @@ def _safe_uri(config: MunicipalityConfig, url: str) -> str | None:
     return filled if filled.startswith(("https://", "http://", "tel:")) else None
 
 
-def procedure_card(config: MunicipalityConfig, proc: Any) -> list[Message]:
+def procedure_card(config: MunicipalityConfig, proc: Any) -> list[lm.Message]:
     rows = [_text(config.fill(proc.summary), size="sm")]
     for label, value in (("対象", proc.eligibility), ("期限", proc.deadline), ("手数料", proc.fees),
                          ("窓口", " ".join(p for p in (proc.department, config.fill(proc.contact)) if p))):
@@ -65,15 +63,15 @@ def procedure_card(config: MunicipalityConfig, proc: Any) -> list[Message]:
     rows += [_text(note, size="sm", color="#555555") for note in notes]
     if proc.bring:
         buttons.append({"type": "button", "style": "link", "height": "sm", "action": {
-            "type": "postback", "label": "必要なもの", "data": m.postback_data("bring", id=proc.id),
+            "type": "postback", "label": "必要なもの", "data": lm.postback_data("bring", id=proc.id),
             "displayText": f"{proc.name}に必要なもの"}})
-    return [{"type": "flex", "altText": m.clip(f"{proc.name}：{config.fill(proc.summary)}", 400),
+    return [{"type": "flex", "altText": lm.clip(f"{proc.name}：{config.fill(proc.summary)}", 400),
              "contents": _bubble(proc.name, rows, buttons, "#1a5fb4")}]
 
 
-def bring_list(config: MunicipalityConfig, proc: Any) -> list[Message]:
+def bring_list(config: MunicipalityConfig, proc: Any) -> list[lm.Message]:
     items = "\n".join(f"・{item}" for item in proc.bring) or "特にありません。"
-    return [m.text(f"{proc.name}に必要なもの\n{items}\n\n詳しくは{proc.department or config.contact.desk}"
+    return [lm.text(f"{proc.name}に必要なもの\n{items}\n\n詳しくは{proc.department or config.contact.desk}"
                    f"（{config.fill(proc.contact) or config.contact.phone}）へお問い合わせください。")]
 
 
@@ -104,22 +102,22 @@ def facility_bubble(config: MunicipalityConfig, place: Any, extra: str = "") -> 
     return _bubble(place.name, rows or [_text(" ")], buttons, "#26a269")
 
 
-def facility_cards(config: MunicipalityConfig, places: list[Any]) -> list[Message]:
+def facility_cards(config: MunicipalityConfig, places: list[Any]) -> list[lm.Message]:
     bubbles = [facility_bubble(config, p) for p in places[:10]]
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-    return [{"type": "flex", "altText": m.clip("施設のご案内：" + "、".join(p.name for p in places), 400),
+    return [{"type": "flex", "altText": lm.clip("施設のご案内：" + "、".join(p.name for p in places), 400),
              "contents": contents}]
 
 
-def ask_location(text: str) -> Message:
-    return m.text(text, [{"type": "action", "action": {"type": "location", "label": "位置情報を送る"}}])
+def ask_location(text: str) -> lm.Message:
+    return lm.text(text, [{"type": "action", "action": {"type": "location", "label": "位置情報を送る"}}])
 
 
 def shelters_reply(config: MunicipalityConfig, found: list[Nearby], any_open: bool, disaster_type: str
-                   ) -> list[Message]:
+                   ) -> list[lm.Message]:
     """Nearest shelters with distance, a card carousel and a location message for the first."""
     if not found:
-        return [m.text(f"近くの避難所が見つかりませんでした。{config.contact.desk}（{config.contact.phone}）に"
+        return [lm.text(f"近くの避難所が見つかりませんでした。{config.contact.desk}（{config.contact.phone}）に"
                        "お問い合わせください。")]
     if any_open:
         head = "近くの開設中の避難所です" + (f"（{disaster_type}に対応する避難所を優先）" if disaster_type else "") + "。"
@@ -133,10 +131,10 @@ def shelters_reply(config: MunicipalityConfig, found: list[Nearby], any_open: bo
     bubbles = [facility_bubble(config, n.place, f"{STATUS_JA.get(n.place.status, '')}・約{_distance(n.distance_m)}")
                for n in found[:5]]
     return [
-        m.text(head + "\n" + "\n".join(lines)),
-        {"type": "flex", "altText": m.clip("避難所：" + "、".join(n.place.name for n in found), 400),
+        lm.text(head + "\n" + "\n".join(lines)),
+        {"type": "flex", "altText": lm.clip("避難所：" + "、".join(n.place.name for n in found), 400),
          "contents": {"type": "carousel", "contents": bubbles}},
-        {"type": "location", "title": m.clip(first.name, 100), "address": m.clip(first.address or first.name, 100),
+        {"type": "location", "title": lm.clip(first.name, 100), "address": lm.clip(first.address or first.name, 100),
          "latitude": first.lat, "longitude": first.lon},
     ]
 

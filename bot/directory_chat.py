@@ -21,8 +21,8 @@ from directory.models import Place, Procedure
 from directory.places import nearest, open_shelters
 from faq import service
 from faq.normalize import Analysis, fold
+from line import messages as lm
 
-Reply = list[dict[str, Any]]
 RESERVE_WORDS = {"予約", "借りる", "貸す", "貸し出し", "空き", "レンタル", "申し込む", "申込"}
 SHELTER_WORDS = {"避難所", "避難場所", "避難所はどこ", "避難所はどこですか", "近くの避難所", "開いている避難所",
                  "避難所を探す", "開設している避難所"}
@@ -31,11 +31,11 @@ PENDING_TTL = timedelta(minutes=15)
 
 
 def render_candidate(session: Session, tenant_id: int, config: MunicipalityConfig, kind: str, row_id: int,
-                     log_id: int | None) -> Reply | None:
+                     log_id: int | None) -> lm.Reply | None:
     """The answer for one ranked item, whatever its kind; None when it no longer exists."""
     if kind == "procedure":
         proc = session.scalar(select(Procedure).where(Procedure.id == row_id, Procedure.municipality_id == tenant_id))
-        return cards.procedure_card(config, proc) + [m.text("役に立ちましたか？", m.feedback_items(0, log_id))] \
+        return cards.procedure_card(config, proc) + [lm.text("役に立ちましたか？", m.feedback_items(0, log_id))] \
             if proc else None
     if kind == "facility":
         place = session.scalar(select(Place).where(Place.id == row_id, Place.municipality_id == tenant_id))
@@ -61,7 +61,7 @@ def disaster_type(session: Session, tenant_id: int) -> str:
     return state.disaster_type if state and state.disaster_mode else ""
 
 
-def shelters_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: float, lon: float) -> Reply:
+def shelters_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
     kind_of_disaster = disaster_type(session, tenant_id)
     found = nearest(session, tenant_id, "shelters", lat, lon, limit=5, open_only=True,
                     disaster_type=kind_of_disaster)
@@ -74,7 +74,7 @@ def shelters_near(session: Session, tenant_id: int, config: MunicipalityConfig, 
     return cards.shelters_reply(config, found, any_open, kind_of_disaster)
 
 
-def shelter_question(session: Session, tenant_id: int, config: MunicipalityConfig) -> Reply:
+def shelter_question(session: Session, tenant_id: int, config: MunicipalityConfig) -> lm.Reply:
     opened = open_shelters(session, tenant_id)
     if opened:
         lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:10])
@@ -82,12 +82,12 @@ def shelter_question(session: Session, tenant_id: int, config: MunicipalityConfi
     return [cards.ask_location("現在、開設中の避難所はありません。\n位置情報を送ると、近くの指定避難所をご案内します。")]
 
 
-def open_shelters_lead(session: Session, tenant_id: int) -> Reply:
+def open_shelters_lead(session: Session, tenant_id: int) -> lm.Reply:
     opened = open_shelters(session, tenant_id)
     if not opened:
         return []
     lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:8])
-    return [m.text(f"開設中の避難所\n{lines}\n\n「避難所」と送るか位置情報を送ると、近い順にご案内します。")]
+    return [lm.text(f"開設中の避難所\n{lines}\n\n「避難所」と送るか位置情報を送ると、近い順にご案内します。")]
 
 
 def remember(follower: Follower | None, lookup: str) -> None:
@@ -102,21 +102,21 @@ def pending(follower: Follower | None) -> str:
     return follower.pending_lookup if datetime.now(UTC) - at <= PENDING_TTL else ""
 
 
-def aed_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: float, lon: float) -> Reply:
+def aed_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
     found = nearest(session, tenant_id, "aed", lat, lon, limit=3)
     if not found:
-        return [m.text("近くのAEDが見つかりませんでした。緊急のときは119番に通報してください。")]
+        return [lm.text("近くのAEDが見つかりませんでした。緊急のときは119番に通報してください。")]
     lines = "\n".join(f"{i}. {n.place.name}（約{round(n.distance_m, -1):.0f}m）"
                       + (f" 設置場所：{n.place.attributes.get('position')}" if n.place.attributes.get("position") else "")
                       for i, n in enumerate(found, 1))
     first = found[0].place
-    return [m.text(f"近くのAEDです。\n{lines}\n\n緊急のときは、まず119番に通報してください。"),
-            {"type": "location", "title": m.clip(f"AED：{first.name}", 100),
-             "address": m.clip(first.address or first.name, 100), "latitude": first.lat, "longitude": first.lon}]
+    return [lm.text(f"近くのAEDです。\n{lines}\n\n緊急のときは、まず119番に通報してください。"),
+            {"type": "location", "title": lm.clip(f"AED：{first.name}", 100),
+             "address": lm.clip(first.address or first.name, 100), "latitude": first.lat, "longitude": first.lon}]
 
 
 def on_location(session: Session, tenant_id: int, config: MunicipalityConfig, follower: Follower | None,
-                message: dict[str, Any]) -> Reply:
+                message: dict[str, Any]) -> lm.Reply:
     try:
         lat, lon = float(message["latitude"]), float(message["longitude"])
     except (KeyError, TypeError, ValueError):

@@ -1,7 +1,7 @@
 """Dispatch webhook events to their handlers, one transaction per event.
 
 Each event is acted on, claimed (deduplicated) and committed *before* its reply is handed to the
-background sender (bot.replies), so a LINE outage never loses the recorded question nor holds the
+background sender (line.reply_sender), so a LINE outage never loses the recorded question nor holds the
 webhook response, and a redelivered event is acted on at most once. The claim
 is the transaction's last write and handlers match before they write: SQLite has one write lock per
 database, held from a transaction's first write to its commit, so writes come as late as possible
@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.events import InboundEvent
 from bot.handlers import HANDLERS, Context
 from bot.runtime import Runtime, Tenant
 from core.db import session_scope, unavailable
 from core.models import ProcessedEvent
+from line.events import InboundEvent
 
 log = logging.getLogger("bot.handlers")  # one logger name for handling, whichever module logs
 

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import select
@@ -20,16 +19,16 @@ from bot import cards
 from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
-from bot.events import InboundEvent
 from bot.runtime import Runtime, Tenant
 from core.models import Follower
 from directory.models import Procedure
 from faq import service
 from faq.models import FaqEntry, QuestionLog
 from faq.normalize import fold
+from line import messages as lm
+from line.events import InboundEvent
 
 log = logging.getLogger(__name__)
-Reply = list[dict[str, Any]]
 
 
 @dataclass
@@ -71,14 +70,14 @@ def disaster_mode(ctx: Context) -> bool:
     return bool(state and state.disaster_mode)
 
 
-def fallback(ctx: Context) -> Reply:
+def fallback(ctx: Context) -> lm.Reply:
     """In disaster mode the fallback leads with emergencies and open shelters."""
     lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) + dchat.open_shelters_lead(ctx.session, ctx.tenant.id) \
         if disaster_mode(ctx) else []
     return lead + m.fallback(ctx.config)
 
 
-def command_reply(ctx: Context, text: str) -> Reply | None:
+def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     """Fixed words: menu, notice settings, current notices."""
     word = fold(text).replace(" ", "")
     if word in MENU_WORDS:
@@ -93,16 +92,16 @@ def command_reply(ctx: Context, text: str) -> Reply | None:
         return [cards.ask_location("位置情報を送ると、近くのAEDをご案内します。\n緊急のときは、まず119番に通報してください。")]
     if word in CONTACT_WORDS:
         c = ctx.config.contact
-        return [m.text(f"お問い合わせは{c.desk}へお願いします。\n電話 {c.phone}（{c.hours}）" +
+        return [lm.text(f"お問い合わせは{c.desk}へお願いします。\n電話 {c.phone}（{c.hours}）" +
                        (f"\n{c.url}" if c.url else ""))]
     if word in prefs.SETTINGS_WORDS:
         if not ctx.event.user_id or ctx.event.in_group:
-            return [m.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]
+            return [lm.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]
         return prefs.settings_reply(ctx.config, upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id))
     return None
 
 
-def answer_text(ctx: Context, text: str) -> Reply:
+def answer_text(ctx: Context, text: str) -> lm.Reply:
     if not text.strip():
         return m.input_hint(ctx.config)
     fixed = command_reply(ctx, text)
@@ -120,7 +119,7 @@ def answer_text(ctx: Context, text: str) -> Reply:
     facilities = dchat.facility_intent(ctx.session, ctx.tenant.id, result.analysis)
     if facilities:
         qlog.outcome = "answer"
-        return [m.text("施設のご案内です。「予約する」から空き状況の確認と予約ができます。")] + \
+        return [lm.text("施設のご案内です。「予約する」から空き状況の確認と予約ができます。")] + \
             cards.facility_cards(ctx.config, facilities)
     if result.outcome == "answer" and result.top:
         reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, result.top.kind,
@@ -132,7 +131,7 @@ def answer_text(ctx: Context, text: str) -> Reply:
     return fallback(ctx)
 
 
-def on_message(ctx: Context) -> Reply:
+def on_message(ctx: Context) -> lm.Reply:
     event = ctx.event
     if event.in_group and (ctx.config.group_policy == "silent" or not event.mentions_bot):
         return []
@@ -145,13 +144,13 @@ def on_message(ctx: Context) -> Reply:
     return m.non_text_hint(ctx.config, event.message_type)
 
 
-def on_follow(ctx: Context) -> Reply:
+def on_follow(ctx: Context) -> lm.Reply:
     if ctx.event.user_id:
         upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
     return prefs.emergency_lead(ctx.session, ctx.tenant.id) + m.welcome(ctx.config)
 
 
-def on_unfollow(ctx: Context) -> Reply:
+def on_unfollow(ctx: Context) -> lm.Reply:
     if ctx.event.user_id:
         upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "blocked")
     return []
@@ -162,7 +161,7 @@ def _int(params: dict[str, list[str]], name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def on_postback(ctx: Context) -> Reply:
+def on_postback(ctx: Context) -> lm.Reply:
     params = parse_qs(ctx.event.postback_data)
     action = (params.get("action") or [""])[0]
     tid = ctx.tenant.id
@@ -207,11 +206,11 @@ def on_postback(ctx: Context) -> Reply:
     return []
 
 
-def on_join(ctx: Context) -> Reply:
+def on_join(ctx: Context) -> lm.Reply:
     return m.group_intro(ctx.config) if ctx.config.group_policy != "silent" else []
 
 
-def on_unsend(ctx: Context) -> Reply:
+def on_unsend(ctx: Context) -> lm.Reply:
     """The resident took the message back: forget its text (personal data) but keep the statistics."""
     message_id = ctx.event.raw.get("unsend", {}).get("messageId") if isinstance(ctx.event.raw.get("unsend"),
                                                                                 dict) else None
@@ -223,12 +222,12 @@ def on_unsend(ctx: Context) -> Reply:
     return []
 
 
-def on_acknowledge(ctx: Context) -> Reply:
+def on_acknowledge(ctx: Context) -> lm.Reply:
     """Known events the bot has nothing to say to (leave, beacon, member changes, …)."""
     return []
 
 
-HANDLERS: dict[str, Callable[[Context], Reply]] = {
+HANDLERS: dict[str, Callable[[Context], lm.Reply]] = {
     "message": on_message,
     "follow": on_follow,
     "unfollow": on_unfollow,

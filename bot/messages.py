@@ -1,47 +1,15 @@
-"""Render the bot's replies as LINE Messaging API message objects (plain dicts, LINE's JSON shape).
+"""The bot's own replies in its words: welcome, answer, もしかして, fallback, hints (LINE JSON as dicts).
 
-Kept as data so tests can assert on exactly what residents see, and so the same renderings serve
-replies, pushes and previews. Limits respected here: 5 messages per request, 13 quick-reply items,
-20-character action labels, 300-character displayText, 400-character altText, 5,000-character text.
+Built with the generic builders of line/messages.py, which keep LINE's limits; a reply is at most five
+messages. Kept as data so tests assert on exactly what residents see.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from core.tenancy import MunicipalityConfig
-
-Message = dict[str, Any]
-MAX_LABEL = 20
-MAX_QUICK_REPLIES = 13
-MAX_TEXT = 5000
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def postback_data(action: str, **params: object) -> str:
-    return urlencode({"action": action, **{k: v for k, v in params.items() if v is not None}})
-
-
-def postback_item(label: str, data: str, display_text: str | None = None) -> dict[str, Any]:
-    action: dict[str, Any] = {"type": "postback", "label": clip(label, MAX_LABEL), "data": data}
-    action["displayText"] = clip(display_text or label, 300)
-    return {"type": "action", "action": action}
-
-
-def message_item(label: str, text: str | None = None) -> dict[str, Any]:
-    return {"type": "action", "action": {"type": "message", "label": clip(label, MAX_LABEL),
-                                         "text": clip(text or label, 300)}}
-
-
-def text(body: str, quick_replies: list[dict[str, Any]] | None = None) -> Message:
-    message: Message = {"type": "text", "text": clip(body, MAX_TEXT)}
-    if quick_replies:
-        message["quickReply"] = {"items": quick_replies[:MAX_QUICK_REPLIES]}
-    return message
+from line.messages import Message, link_buttons, postback_data, postback_item, text
 
 
 def category_menu(config: MunicipalityConfig) -> list[dict[str, Any]]:
@@ -68,28 +36,14 @@ def answer(config: MunicipalityConfig, entry: Any, log_id: int | None) -> list[M
         body += f"\n\n【お問い合わせ】{contact}"
     messages: list[Message] = [text(body)]
     if entry.links:
-        messages.append(link_buttons(config, entry.question, entry.links))
+        messages.append(link_buttons("関連リンク", entry.question, filled_links(config, entry.links)))
     messages.append(text("役に立ちましたか？", feedback_items(entry.id, log_id)))
     return messages
 
 
-def link_buttons(config: MunicipalityConfig, title: str, links: list[dict[str, str]]) -> Message:
-    buttons = []
-    for link in links[:4]:
-        url = config.fill(link["url"])
-        if not url.startswith(("https://", "http://", "tel:")):
-            continue
-        buttons.append({"type": "button", "style": "link", "height": "sm",
-                        "action": {"type": "uri", "label": clip(link["label"], MAX_LABEL), "uri": url}})
-    bubble = {
-        "type": "bubble",
-        "body": {"type": "box", "layout": "vertical", "contents": [
-            {"type": "text", "text": "関連リンク", "weight": "bold", "size": "sm", "color": "#1DB446"},
-            {"type": "text", "text": clip(title, 200), "wrap": True, "size": "md"},
-        ]},
-        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons},
-    }
-    return {"type": "flex", "altText": clip(f"関連リンク: {title}", 400), "contents": bubble}
+def filled_links(config: MunicipalityConfig, links: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Links with the municipality's placeholders ({city_url}, …) filled in."""
+    return [{**link, "url": config.fill(link["url"])} for link in links]
 
 
 def suggestions(candidates: list[Any], log_id: int | None) -> list[Message]:

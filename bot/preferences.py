@@ -15,6 +15,7 @@ from broadcasts.notices import current_notices
 from core.models import Follower
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
 from core.timeutil import local_str
+from line import messages as lm
 
 SETTINGS_WORDS = {"配信設定", "通知設定", "お知らせ設定", "受信設定"}
 NOTICE_WORDS = {"最新のお知らせ", "お知らせ", "新着情報", "市からのお知らせ"}
@@ -30,12 +31,12 @@ def summary(config: MunicipalityConfig, follower: Follower) -> str:
 
 def settings_reply(config: MunicipalityConfig, follower: Follower, note: str = "") -> list[dict[str, Any]]:
     chosen = set(config.topics if follower.topics is None else follower.topics)
-    items = [m.postback_item(("✓" if t in chosen else "") + t, m.postback_data("topic", name=t),
+    items = [lm.postback_item(("✓" if t in chosen else "") + t, lm.postback_data("topic", name=t),
                              f"{t}の受け取りを切り替え") for t in config.topics]
     if config.districts:
-        items.append(m.postback_item("地区を選ぶ", m.postback_data("districts"), "地区を選ぶ"))
-    items.append(m.postback_item("すべて受け取る", m.postback_data("topic", name="*"), "すべて受け取る"))
-    return [m.text((note + "\n\n" if note else "") + summary(config, follower), items)]
+        items.append(lm.postback_item("地区を選ぶ", lm.postback_data("districts"), "地区を選ぶ"))
+    items.append(lm.postback_item("すべて受け取る", lm.postback_data("topic", name="*"), "すべて受け取る"))
+    return [lm.text((note + "\n\n" if note else "") + summary(config, follower), items)]
 
 
 def toggle_topic(config: MunicipalityConfig, follower: Follower, topic: str) -> str:
@@ -56,9 +57,9 @@ def toggle_topic(config: MunicipalityConfig, follower: Follower, topic: str) -> 
 
 
 def district_choices(config: MunicipalityConfig) -> list[dict[str, Any]]:
-    items = [m.postback_item(d, m.postback_data("district", name=d), f"地区：{d}") for d in config.districts[:12]]
-    items.append(m.postback_item("設定しない", m.postback_data("district", name=""), "地区を設定しない"))
-    return [m.text("お住まいの地区を選んでください。", items)]
+    items = [lm.postback_item(d, lm.postback_data("district", name=d), f"地区：{d}") for d in config.districts[:12]]
+    items.append(lm.postback_item("設定しない", lm.postback_data("district", name=""), "地区を設定しない"))
+    return [lm.text("お住まいの地区を選んでください。", items)]
 
 
 def set_district(config: MunicipalityConfig, follower: Follower, name: str) -> str:
@@ -73,7 +74,7 @@ def notices_reply(session: Session, municipality_id: int, config: MunicipalityCo
     notices = current_notices(session, municipality_id, emergency_only)
     if not notices:
         what = "緊急情報" if emergency_only else "お知らせ"
-        return [m.text(f"現在、掲載中の{what}はありません。", m.category_menu(config))]
+        return [lm.text(f"現在、掲載中の{what}はありません。", m.category_menu(config))]
     return [notices_text(notices, "緊急情報" if emergency_only else "最新のお知らせ")]
 
 
@@ -82,8 +83,8 @@ def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:
     for notice in notices:
         mark = "【緊急】" if notice.emergency else "・"
         when = local_str(notice.scheduled_at, "%m/%d %H:%M")
-        lines.append(f"{mark}{notice.title}（{when}）\n{m.clip(notice.body, 300)}")
-    return m.text(f"{heading}\n\n" + "\n\n".join(lines))
+        lines.append(f"{mark}{notice.title}（{when}）\n{lm.clip(notice.body, 300)}")
+    return lm.text(f"{heading}\n\n" + "\n\n".join(lines))
 
 
 def emergency_lead(session: Session, municipality_id: int) -> list[dict[str, Any]]:

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.line_api import LineClient
-from bot.replies import ReplySender
 from core.db import make_engine, make_session_factory, session_scope
 from core.models import Municipality
 from core.settings import Settings
 from core.tenancy import MunicipalityConfig
 from core.tenants import sync_municipalities
 from faq.kb import MatcherCache
+from line.client import LineClient
+from line.reply_sender import ReplySender
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from flask import Blueprint, abort, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from bot import dispatch
-from bot.events import MalformedBody, read_body
 from bot.runtime import Runtime
-from bot.signature import verify
 from core.db import unavailable
+from line.events import MalformedBody, read_body
+from line.signature import verify
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhook", __name__)

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.line_api import SendResult
 from broadcasts.audience import Target, chunks, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
+from line.client import SendResult
 
 log = logging.getLogger(__name__)
 MULTICAST_MAX = 500

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import messages as m
 from broadcasts.audience import Target, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
+from line import messages as m
 
 MAX_BODY = 4000
 SEVERITIES = ("emergency", "normal")
@@ -36,7 +36,8 @@ def render(config: MunicipalityConfig, title: str, body: str, severity: str,
     head = "【緊急】" if severity == "emergency" else "【お知らせ】"
     messages = [m.text(f"{head}{title}\n\n{body}\n\n{config.name}")]
     if links:
-        messages.append(m.link_buttons(config, title, links))
+        messages.append(m.link_buttons("関連リンク", title,
+                                        [{**link, "url": config.fill(link["url"])} for link in links]))
     if location:
         messages.append({"type": "location", "title": m.clip(str(location.get("title") or title), 100),
                          "address": m.clip(str(location.get("address") or config.name), 100),

@@ -14,8 +14,8 @@ import yaml
 from linebot.v3.messaging import ApiException, CreateRichMenuAliasRequest, RichMenuRequest
 from sqlalchemy.orm import Session
 
-from bot.line_api import LineClient
 from broadcasts.models import MunicipalityState
+from line.client import LineClient
 
 DEFAULT_SPEC = Path(__file__).with_name("data") / "richmenus.yaml"
 REQUIRED_MENUS = ("normal", "disaster")

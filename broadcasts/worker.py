@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.line_api import LineClient, SendResult
 from bot.runtime import Runtime
 from broadcasts.delivery import Job, claim_batches, finish_if_done, plan_due, record_result, release
 from broadcasts.models import Notice
 from broadcasts.pacing import Pacer
 from core.db import session_scope
 from core.models import Municipality
+from line.client import LineClient, SendResult
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.signature import sign
 from core.tenancy import DEV_ACCESS_TOKEN, DEV_CHANNEL_SECRET
 from fakeline.app import FakeLineState, create_fake_line_app, serve_in_thread
+from line.signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -132,7 +132,7 @@ def post_webhook(client: Any, body: bytes | dict[str, Any], secret: str = DEV_CH
     if sig:
         headers["X-Line-Signature"] = sig
     response = client.post(path, data=raw, headers=headers)
-    # Replies leave after the response (bot.replies); tests look at them once they are out.
+    # Replies leave after the response (line.reply_sender); tests look at them once they are out.
     assert client.application.extensions["machimado"].replies.drain(timeout=30)
     return response
 

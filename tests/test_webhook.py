@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.handlers import HANDLERS
-from bot.signature import sign
 from core.models import Follower, ProcessedEvent
 from core.tenancy import DEV_CHANNEL_SECRET
 from faq.models import QuestionLog
+from line.signature import sign
 from tests.conftest import (
     DATA,
     SHARED,
@@ -44,7 +44,7 @@ def count(app, model) -> int:  # type: ignore[no-untyped-def]
 
 
 def expected_handling(events: list[dict]) -> tuple[Counter, int]:
-    """What the webhook should do with these events, worked out here independently of bot.events:
+    """What the webhook should do with these events, worked out here independently of line.events:
     (handled per type, number of redeliveries of an event already in the body)."""
     seen: set[tuple[str, str]] = set()
     handled: Counter = Counter()
@@ -77,7 +77,7 @@ def test_own_corpus_covers_every_event_and_message_type_of_the_messaging_api() -
 
 
 def test_sdk_parser_rejects_the_partial_shapes_the_webhook_accepts() -> None:
-    """Why bot.events reads event by event: LINE's WebhookParser refuses the whole body (pydantic's
+    """Why line.events reads event by event: LINE's WebhookParser refuses the whole body (pydantic's
     ValidationError, a ValueError) when one event lacks mode/webhookEventId/deliveryContext."""
     from linebot.v3 import WebhookParser
 
@@ -363,7 +363,7 @@ def test_same_event_delivered_twice_at_once_is_acted_on_once(app, client, fake_l
     """While one delivery is being handled, another delivery of the same event commits first (after
     this one's dedupe check, before its own writes): this one's writes are discarded, no reply."""
     from bot.dispatch import claim
-    from bot.events import read_body
+    from line.events import read_body
 
     rt = app.extensions["machimado"]
     event = text_event("粗大ごみの出し方")

@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from bot.line_api import LineClient, SendResult
+from line.client import LineClient, SendResult
 
 log = logging.getLogger(__name__)
 
