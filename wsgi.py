@@ -1,5 +1,5 @@
 """WSGI entry point for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
 
-from bot.app import create_app
+from app.factory import create_app
 
 app = create_app()

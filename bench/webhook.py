@@ -72,8 +72,8 @@ def serve_fake_line(port: int, latency_s: float) -> None:
 
 
 def prepare_database() -> None:
-    from bot.app import create_app
-    from bot.cli import init_database
+    from app.bootstrap import init_database
+    from app.factory import create_app
 
     app = create_app()
     init_database(app.extensions["machimado"], load_demo=True)

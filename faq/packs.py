@@ -42,6 +42,7 @@ ENTRY_KEYS = {"id", "question", "alt_questions", "answer", "category", "keywords
 LINE_KEY = "__line__"
 MAX_ANSWER = 4500  # LINE text messages hold 5,000 characters; leave room for the contact line
 MAX_LINK_LABEL = 20  # LINE action labels
+DEMO_PACK = Path(__file__).resolve().parent / "data" / "demo_pack.yaml"  # the fictional demo city's FAQ
 
 
 class PackError(ValueError):

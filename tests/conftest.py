@@ -82,8 +82,8 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path,
 
 
 def build_app(load_demo: bool = True):  # type: ignore[no-untyped-def]
-    from bot.app import create_app
-    from bot.cli import init_database
+    from app.bootstrap import init_database
+    from app.factory import create_app
 
     app = create_app()
     init_database(app.extensions["machimado"], load_demo=load_demo)

@@ -32,7 +32,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def demo_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    from bot.demo import build_demo
+    from app.demo import build_demo
 
     for name in ("DATABASE_URL", "MACHIMADO_CONFIG", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)

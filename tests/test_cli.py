@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.cli import main
+from cli.main import main
 from faq.models import QuestionLog
 from tests.conftest import body_of, post_webhook, text_event
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.cli import main
+from cli.main import main
 from directory.csvfile import CsvError, read_table
 from directory.importer import ImportReport, parse_rows
 from directory.models import Place

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
 from broadcasts.models import MunicipalityState
+from cli.main import main
 from core.models import Follower
 from tests.conftest import body_of, event_of, post_webhook, reply_texts, text_event
 from tests.test_broadcasts import add_followers, make_notice, run_worker

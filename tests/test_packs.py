@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.cli import DEMO_PACK, main
+from cli.main import main
 from faq.models import FaqEntry, FaqRevision
-from faq.packs import PackError, load_pack_file, parse_pack
+from faq.packs import DEMO_PACK, PackError, load_pack_file, parse_pack
 
 GOOD = """pack: t
 entries:

@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot.cli import DEMO_PACK
 from core.db import session_scope
 from core.models import Municipality
 from core.tenancy import Thresholds
 from faq.kb import faq_texts, vector_texts
 from faq.matcher import Candidate, agrees, decide
 from faq.models import FaqEntry
-from faq.packs import import_entries, load_pack_file, save_entry
+from faq.packs import DEMO_PACK, import_entries, load_pack_file, save_entry
 from faq.vectors import TextVector, clip, digest, encoder
 
 
@@ -105,7 +104,7 @@ def _entry(key: str, question: str, answer: str) -> dict:
 
 
 def test_a_labelled_entry_is_marked_down_when_the_resident_never_names_its_subject(monkeypatch) -> None:
-    from bot.cli_eval import evaluation_kb
+    from cli.faq_eval import evaluation_kb
     from faq import matcher as matcher_module
 
     entries = [_entry("kanen", "【肝炎の医療費助成】県外から転入してきました。手続きはどうすればいいですか？",
@@ -128,7 +127,7 @@ def test_a_labelled_entry_is_marked_down_when_the_resident_never_names_its_subje
 def test_cli_stores_missing_vectors_ahead_of_the_first_question(app) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from cli.main import main
 
     with session_scope(app.extensions["machimado"].sessions) as session:
         entry = session.scalars(select(FaqEntry)).first()

@@ -34,7 +34,7 @@ def test_production_with_secrets_starts() -> None:
 
 
 def test_create_app_stops_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.app import create_app
+    from app.factory import create_app
 
     for name in ("MACHIMADO_ENV", "SECRET_KEY", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)

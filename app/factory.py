@@ -10,7 +10,10 @@ from typing import Any
 from flask import Flask, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
+from admin import register_admin
+from app.health import blueprint as health
 from bot.runtime import Runtime
+from bot.webhook import blueprint as webhook
 from core.settings import Settings, load_settings
 
 
@@ -25,13 +28,8 @@ def register_runtime(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from bot.health import blueprint as health
-    from bot.webhook import blueprint as webhook
-
     app.register_blueprint(webhook)
     app.register_blueprint(health)
-    from admin import register_admin
-
     register_admin(app)
 
 

@@ -14,18 +14,23 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from admin.auth import create_user
+from admin.models import StaffUser
+from app.bootstrap import init_database
+from app.factory import create_app
+from bot.runtime import Runtime
+from broadcasts.richmenu import deploy
+from broadcasts.worker import Worker
+from core.db import session_scope
 from fakeline.app import serve_in_thread
+from fakeline.platform import create_platform
 
 
 def build_demo(port: int, instance: Path, host: str = "127.0.0.1") -> tuple[Flask, Flask, str]:
     """Create (bot app, platform app, simulator URL) with servers started on ``port`` and ``port+1``."""
-    from werkzeug.serving import make_server
-
-    from bot.app import create_app
-    from bot.cli import init_database
-    from fakeline.platform import create_platform
-
     os.environ.setdefault("MACHIMADO_ENV", "development")
     os.environ.setdefault("MACHIMADO_INSTANCE_PATH", str(instance))
     sim_url = f"http://{host}:{port}"
@@ -44,19 +49,14 @@ def build_demo(port: int, instance: Path, host: str = "127.0.0.1") -> tuple[Flas
     return bot, platform, sim_url
 
 
-def deploy_rich_menus(runtime) -> None:  # type: ignore[no-untyped-def]
-    from broadcasts.richmenu import deploy
-    from core.db import session_scope
-
+def deploy_rich_menus(runtime: Runtime) -> None:
     tenant = runtime.tenant(runtime.settings.default_slug)
     with session_scope(runtime.sessions) as session:
         deploy(session, tenant.id, runtime.line_client(tenant.config.slug))
 
 
-def start_notice_worker(runtime) -> threading.Event:  # type: ignore[no-untyped-def]
+def start_notice_worker(runtime: Runtime) -> threading.Event:
     """The demo delivers notices too (`machimado broadcasts send` from another terminal reaches the chat)."""
-    from broadcasts.worker import Worker
-
     stop = threading.Event()
     worker = Worker(runtime, concurrency=1, lease_s=30)
     threading.Thread(target=worker.run, kwargs={"stop": stop, "poll_s": 0.5}, name="notices", daemon=True).start()
@@ -67,14 +67,8 @@ def start_notice_worker(runtime) -> threading.Event:  # type: ignore[no-untyped-
 DEMO_STAFF = ("demo", "machimado-demo")
 
 
-def ensure_demo_staff(runtime) -> None:  # type: ignore[no-untyped-def]
+def ensure_demo_staff(runtime: Runtime) -> None:
     """A demo-only console account (development mode only; never created in production)."""
-    from sqlalchemy import select
-
-    from admin.auth import create_user
-    from admin.models import StaffUser
-    from core.db import session_scope
-
     if runtime.settings.env == "production":
         return
     with session_scope(runtime.sessions) as session:

@@ -23,11 +23,10 @@ from core.tenants import sync_municipalities
 from faq import service
 from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
 from faq.matcher import Matcher
-from faq.packs import import_entries, load_pack_file
+from faq.packs import DEMO_PACK, import_entries, load_pack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PARAPHRASES = ROOT / "eval" / "demo_paraphrases.yaml"
-DEFAULT_PACK = ROOT / "faq" / "data" / "demo_pack.yaml"
 
 
 @contextmanager
@@ -81,7 +80,7 @@ def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack
             raise click.UsageError("--corpus needs --queries and --qrels")
         entries, cases = beir_entries(corpus), beir_cases(queries, qrels)
     else:
-        entries = load_pack_file(pack or DEFAULT_PACK)
+        entries = load_pack_file(pack or DEMO_PACK)
         cases = load_paraphrases(paraphrases or DEFAULT_PARAPHRASES)
     metrics = run_evaluation(entries, cases, leave_out)
     if as_json:

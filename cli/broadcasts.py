@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from bot.cli_support import runtime_from_env, tenant_runtime
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
 from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
 from broadcasts.richmenu import DEFAULT_SPEC, RichMenuError, deploy, set_disaster_mode
 from broadcasts.templates import load_templates
 from broadcasts.worker import Worker
+from cli.support import runtime_from_env, tenant_runtime
 from core.db import session_scope
 from core.timeutil import parse_local
 

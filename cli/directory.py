@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import tenant_runtime
+from cli.support import tenant_runtime
 from core.db import session_scope
 from directory.additions import AdditionsError, apply_additions
 from directory.csvfile import CsvError
