@@ -2,67 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, request
+from flask import Flask, g
 
-from admin.auth import allowed, check_csrf, csrf_token, current_user
-
-blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
-                      static_folder="static", static_url_path="/static")
-
-
-@blueprint.before_request
-def protect_forms() -> None:
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        check_csrf()
-
-
-@blueprint.after_request
-def security_headers(response):  # type: ignore[no-untyped-def]
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-@blueprint.app_template_filter("localtime")
-def localtime_filter(value, fmt: str = "%Y-%m-%d %H:%M") -> str:  # type: ignore[no-untyped-def]
-    from core.timeutil import local_str
-
-    return local_str(value, fmt)
-
-
-@blueprint.context_processor
-def template_helpers() -> dict:
-    from admin.auth import tenant_id
-
-    user = current_user()
-    muni = None
-    if user is not None:
-        from core.models import Municipality
-
-        muni = g.db.get(Municipality, tenant_id())
-    return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni,
-            "notice_status": NOTICE_STATUS}
-
-
-NOTICE_STATUS = {"draft": "下書き", "scheduled": "配信予定", "planning": "準備中", "sending": "配信中", "sent": "配信済み",
-                 "partially_failed": "一部失敗", "failed": "失敗", "cancelled": "取り消し"}
+from admin import (  # noqa: F401  (each views module adds its routes to the blueprint)
+    views_auth,
+    views_dashboard,
+    views_directory,
+    views_faq,
+    views_inbox,
+    views_notices,
+    views_synonyms,
+)
+from admin.blueprint import blueprint
 
 
 def register_admin(app: Flask) -> None:
-    from admin import (  # noqa: F401
-        views_auth,
-        views_dashboard,
-        views_directory,
-        views_faq,
-        views_inbox,
-        views_notices,
-        views_synonyms,
-    )
-
     app.register_blueprint(blueprint)
 
     @app.teardown_request

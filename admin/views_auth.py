@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from admin import blueprint
 from admin.auth import AuthError, audit, authenticate, current_user, db, hash_password, requires, safe_next
+from admin.blueprint import blueprint
 from core.models import Municipality
 
 

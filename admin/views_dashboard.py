@@ -8,8 +8,8 @@ import io
 from flask import Response, abort, render_template
 from sqlalchemy import select
 
-from admin import blueprint
 from admin.auth import db, requires, tenant_id
+from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart
 from admin.models import AuditLog
 from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_daily, top_questions

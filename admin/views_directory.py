@@ -8,8 +8,8 @@ from pathlib import Path
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin import blueprint
 from admin.auth import audit, db, requires, tenant_id
+from admin.blueprint import blueprint
 from directory.csvfile import CsvError
 from directory.importer import import_places
 from directory.models import KINDS, Place, Procedure

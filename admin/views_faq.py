@@ -7,8 +7,8 @@ import secrets
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from admin import blueprint
 from admin.auth import audit, db, requires, tenant_id, tenant_slug
+from admin.blueprint import blueprint
 from faq.csvpack import from_csv, to_csv
 from faq.models import FaqEntry, FaqRevision, QuestionLog
 from faq.packs import PackError, export_pack, import_entries, parse_pack, save_entry, validate_entry

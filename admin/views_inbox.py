@@ -7,8 +7,8 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin import blueprint
 from admin.auth import audit, current_user, db, requires, tenant_id
+from admin.blueprint import blueprint
 from admin.inbox import group_questions, logs_by_ids, unanswered
 from faq.models import FaqEntry
 from faq.packs import save_entry, validate_entry

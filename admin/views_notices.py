@@ -7,8 +7,8 @@ from datetime import datetime
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin import blueprint
 from admin.auth import audit, current_user, db, requires, tenant_id, tenant_slug
+from admin.blueprint import blueprint
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
 from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from admin import blueprint
 from admin.auth import audit, db, requires, tenant_id
+from admin.blueprint import blueprint
+from faq.kb import DEFAULT_SYNONYMS_PATH
 from faq.models import SynonymSet
-from faq.normalize import DEFAULT_SYNONYMS_PATH, load_synonym_groups
+from search.normalize import load_synonym_groups
 
 MAX_GROUPS = 2000
 

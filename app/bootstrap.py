@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import migrations as migrate
 from bot.runtime import Runtime
-from core import migrate
 from core.db import session_scope
 from core.tenants import sync_municipalities
 from directory.additions import apply_additions

@@ -58,7 +58,7 @@ def deploy_rich_menus(runtime: Runtime) -> None:
 def start_notice_worker(runtime: Runtime) -> threading.Event:
     """The demo delivers notices too (`machimado broadcasts send` from another terminal reaches the chat)."""
     stop = threading.Event()
-    worker = Worker(runtime, concurrency=1, lease_s=30)
+    worker = Worker(runtime.sessions, runtime.line_client, concurrency=1, lease_s=30)
     threading.Thread(target=worker.run, kwargs={"stop": stop, "poll_s": 0.5}, name="notices", daemon=True).start()
     runtime.demo_worker_stop = stop
     return stop

@@ -41,7 +41,8 @@ def serve_fake(port: int) -> None:
 
     from werkzeug.serving import make_server
 
-    from fakeline.app import FakeLineState, create_fake_line_app
+    from fakeline.app import create_fake_line_app
+    from fakeline.state import FakeLineState
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     state = FakeLineState(tokens={TOKEN})
@@ -92,10 +93,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     from sqlalchemy import insert
 
+    import migrations as migrate
     from bot.runtime import Runtime
     from broadcasts.notices import create_notice
     from broadcasts.worker import Worker
-    from core import migrate
     from core.db import session_scope
     from core.models import Follower
     from core.settings import load_settings
@@ -136,7 +137,7 @@ def main() -> None:
             notice = create_notice(session, tenant.id, config, **fields)  # type: ignore[arg-type]
             notice_id = notice.id
         started = time.perf_counter()
-        worker = Worker(runtime, concurrency=args.concurrency)
+        worker = Worker(runtime.sessions, runtime.line_client, concurrency=args.concurrency)
         worker.run(drain=True)
         seconds = time.perf_counter() - started
         plan_seconds.append(round(worker.plan_seconds, 3))

@@ -39,11 +39,11 @@ import numpy as np  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from core.tenancy import Thresholds, default_municipality  # noqa: E402
-from faq.index import EntryVectors, FaqIndex, IndexedEntry  # noqa: E402
 from faq.kb import build_normalizer  # noqa: E402
-from faq.matcher import Matcher  # noqa: E402
 from faq.packs import load_pack_file  # noqa: E402
-from faq.vectors import DIM, encoder  # noqa: E402
+from search.index import EntryVectors, FaqIndex, IndexedEntry  # noqa: E402
+from search.matcher import Matcher  # noqa: E402
+from search.vectors import DIM, encoder  # noqa: E402
 
 PACK = Path(__file__).resolve().parent.parent / "faq" / "data" / "demo_pack.yaml"
 TEMPLATES = ["{a}の{b}について知りたい", "{a}を{v}したい", "{a}の{b}はどこでできますか", "{a}と{b}の{c}を教えてください",

@@ -57,7 +57,8 @@ def serve_fake_line(port: int, latency_s: float) -> None:
 
     from werkzeug.serving import make_server
 
-    from fakeline.app import FakeLineState, create_fake_line_app
+    from fakeline.app import create_fake_line_app
+    from fakeline.state import FakeLineState
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     state = FakeLineState(tokens={TOKEN})

@@ -20,8 +20,8 @@ from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
 from directory.places import nearest, open_shelters
 from faq import service
-from faq.normalize import Analysis, fold
 from line import messages as lm
+from search.normalize import Analysis, fold
 
 RESERVE_WORDS = {"予約", "借りる", "貸す", "貸し出し", "空き", "レンタル", "申し込む", "申込"}
 SHELTER_WORDS = {"避難所", "避難場所", "避難所はどこ", "避難所はどこですか", "近くの避難所", "開いている避難所",

@@ -24,9 +24,9 @@ from core.models import Follower
 from directory.models import Procedure
 from faq import service
 from faq.models import FaqEntry, QuestionLog
-from faq.normalize import fold
 from line import messages as lm
 from line.events import InboundEvent
+from search.normalize import fold
 
 log = logging.getLogger(__name__)
 

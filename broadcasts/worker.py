@@ -12,15 +12,16 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime import Runtime
 from broadcasts.delivery import Job, claim_batches, finish_if_done, plan_due, record_result, release
-from broadcasts.models import Notice
+from broadcasts.models import Notice, NoticeBatch
 from broadcasts.pacing import Pacer
 from core.db import session_scope
 from core.models import Municipality
@@ -47,10 +48,14 @@ class WorkerStats:
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, *, concurrency: int = 4, lease_s: float = 60.0,
+    """Delivers notices with ``sessions`` (one short transaction per step) and ``client_for(slug)``, the LINE
+    client of a municipality's channel (KeyError when this deployment does not configure it)."""
+
+    def __init__(self, sessions: sessionmaker[Session], client_for: Callable[[str], LineClient], *, concurrency: int = 4, lease_s: float = 60.0,
                  pacer: Pacer | None = None, worker_id: str | None = None, crash_after: int | None = None,
                  claim_size: int = 4):
-        self.runtime = runtime
+        self.sessions = sessions
+        self.client_for = client_for
         self.concurrency = max(1, concurrency)
         self.lease = timedelta(seconds=lease_s)
         self.pacer = pacer or Pacer()
@@ -66,7 +71,7 @@ class Worker:
     def _notice_payload(self, notice_id: int) -> tuple[str, list[Any]]:
         cached = self._messages.get(notice_id)
         if cached is None:
-            with session_scope(self.runtime.sessions) as session:
+            with session_scope(self.sessions) as session:
                 notice = session.get(Notice, notice_id)
                 assert notice is not None
                 slug = self._slugs.get(notice.municipality_id)
@@ -80,9 +85,10 @@ class Worker:
     def _send(self, kind: str, recipients: list[str], retry_key: str, notice_id: int,
               stop: threading.Event) -> SendResult:
         slug, messages = self._notice_payload(notice_id)
-        if slug not in self.runtime.settings.municipalities:
+        try:
+            client = self.client_for(slug)
+        except KeyError:
             return SendResult(False, 400, f"municipality {slug!r} is not configured in this deployment")
-        client = self.runtime.line_client(slug)
         self.pacer.acquire(kind, stop)
         self.stats.add("requests")
         if kind == "broadcast":
@@ -91,11 +97,11 @@ class Worker:
 
     def step(self, stop: threading.Event) -> bool:
         """Claim a few batches and deliver them; False when there was nothing to do."""
-        with session_scope(self.runtime.sessions) as session:
+        with session_scope(self.sessions) as session:
             jobs = claim_batches(session, self.worker_id, self.lease, self.claim_size)
         for index, job in enumerate(jobs):
             if stop.is_set():  # shutting down: hand the unsent rest back at once (not after the lease)
-                with session_scope(self.runtime.sessions) as session:
+                with session_scope(self.sessions) as session:
                     release(session, self.worker_id, [j.batch_id for j in jobs[index:]])
                 break
             self._deliver(job, stop)
@@ -109,7 +115,7 @@ class Worker:
             raise SimulatedCrash(f"injected crash after {self.stats.requests} request(s)")
         if result.status == 429:
             self.pacer.back_off(kind, result.retry_after_s or 1.0)
-        with session_scope(self.runtime.sessions) as session:
+        with session_scope(self.sessions) as session:
             outcome = record_result(session, job, self.worker_id, result)
         self.stats.add({"sent": "sent", "retry": "retried", "failed": "failed"}.get(outcome.state, "retried"))
 
@@ -132,18 +138,16 @@ class Worker:
             stop.wait(min(0.01 * idle_rounds, 1.0))
 
     def _has_open_batches(self) -> bool:
-        from broadcasts.models import NoticeBatch
-
-        with session_scope(self.runtime.sessions) as session:
+        with session_scope(self.sessions) as session:
             return session.scalar(select(NoticeBatch.id).where(
                 NoticeBatch.status.in_(("pending", "sending"))).limit(1)) is not None
 
     def plan(self) -> list[int]:
         """Plan due notices and close finished ones; errors are logged, the next round retries."""
         try:
-            with session_scope(self.runtime.sessions) as session:
+            with session_scope(self.sessions) as session:
                 planned = plan_due(session)
-            with session_scope(self.runtime.sessions) as session:
+            with session_scope(self.sessions) as session:
                 for notice_id in session.scalars(select(Notice.id).where(Notice.status == "sending")):
                     finish_if_done(session, notice_id)
         except Exception:

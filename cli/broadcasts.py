@@ -149,7 +149,7 @@ def worker_cmd(concurrency: int, lease: float, drain: bool) -> None:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        worker = Worker(runtime, concurrency=concurrency, lease_s=lease)
+        worker = Worker(runtime.sessions, runtime.line_client, concurrency=concurrency, lease_s=lease)
         click.echo(f"worker {worker.worker_id} started", err=True)
         stats = worker.run(stop, drain=drain)
         click.echo(f"worker stopped: {stats.sent} batch(es) sent, {stats.failed} failed, {stats.retried} retried",

@@ -12,8 +12,9 @@ from cli.faq_eval import faq_eval
 from cli.support import municipality_option, tenant_runtime
 from core.db import session_scope
 from faq import service
-from faq.kb import all_texts, knowledge_rows, store_entry_vectors
+from faq.kb import all_texts, knowledge_rows
 from faq.packs import PackError, export_pack, import_entries, load_pack_file
+from search.vectors import store_entry_vectors
 
 
 @click.group()

@@ -15,15 +15,15 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+import migrations as migrate
 from bot.runtime import Runtime
-from core import migrate
 from core.db import session_scope
 from core.settings import load_settings
 from core.tenants import sync_municipalities
 from faq import service
 from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
-from faq.matcher import Matcher
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
+from search.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PARAPHRASES = ROOT / "eval" / "demo_paraphrases.yaml"

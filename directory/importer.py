@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from directory.csvfile import CsvError, Table, flag, read_table, to_number
 from directory.models import KINDS, Place
-from faq.kb import facility_texts, store_entry_vectors
+from directory.texts import facility_texts
+from search.vectors import store_entry_vectors
 
 # Canonical field → header names seen in 正式版, 推奨 and custom files (compared after NFKC + lower case).
 COMMON = {

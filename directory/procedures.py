@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.models import Procedure
-from faq.kb import procedure_texts, store_entry_vectors
+from directory.texts import procedure_texts
+from search.vectors import store_entry_vectors
 
 DEFAULT_PACK = Path(__file__).with_name("data") / "procedures.yaml"
 FIELDS = ("name", "aliases", "category", "summary", "eligibility", "bring", "fees", "deadline", "department",

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 
 from flask import Flask
 
-from fakeline.app import FakeLineState, create_fake_line_app
-from fakeline.simulator import Channel, Timeline, create_simulator_blueprint
+from fakeline import simulator
+from fakeline.app import create_fake_line_app
+from fakeline.simulator import Channel, Timeline
+from fakeline.state import FakeLineState
 
 
 def create_platform(tokens: Iterable[str], webhook_url: str, channel_secret: str,
@@ -18,6 +20,6 @@ def create_platform(tokens: Iterable[str], webhook_url: str, channel_secret: str
     state.on_deliver = lambda user, message, endpoint: timeline.add(user, "out", message, kind=endpoint)
     app = create_fake_line_app(tokens, state)
     app.config["BOT_NAME"] = bot_name
-    app.extensions["simulator"] = timeline
-    app.register_blueprint(create_simulator_blueprint(state, Channel(webhook_url, channel_secret), timeline))
+    app.extensions["simulator"] = {"channel": Channel(webhook_url, channel_secret), "timeline": timeline}
+    app.register_blueprint(simulator.blueprint)
     return app

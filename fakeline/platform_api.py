@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from fakeline.app import FakeLineState, line_error
+from fakeline.state import line_error, state
 
 MAX_FOLLOWER_PAGE = 1000
 
@@ -33,163 +33,160 @@ def _rich_menu_errors(body: Any) -> list[dict[str, str]]:
                 details.append({"message": "bounds and action are required", "property": f"areas[{i}]"})
     return details
 
+blueprint = Blueprint("platform_api", __name__)
 
-def create_platform_api(state: FakeLineState) -> Blueprint:
-    bp = Blueprint("platform_api", __name__)
 
-    @bp.get("/v2/bot/followers/ids")
-    def follower_ids() -> Response:
-        try:
-            limit = int(request.args.get("limit", MAX_FOLLOWER_PAGE))
-            start = int(request.args.get("start") or 0)
-        except ValueError:
-            return line_error(400, "Invalid parameter")
-        if not 1 <= limit <= MAX_FOLLOWER_PAGE:
-            return line_error(400, "The request parameter has 1 error(s)",
-                              [{"message": "must be between 1 and 1000", "property": "limit"}])
-        with state.lock:
-            page = state.followers[start:start + limit]
-            more = start + limit < len(state.followers)
-        body: dict[str, Any] = {"userIds": page}
-        if more:
-            body["next"] = str(start + limit)
-        return jsonify(body)
+@blueprint.get("/v2/bot/followers/ids")
+def follower_ids() -> Response:
+    try:
+        limit = int(request.args.get("limit", MAX_FOLLOWER_PAGE))
+        start = int(request.args.get("start") or 0)
+    except ValueError:
+        return line_error(400, "Invalid parameter")
+    if not 1 <= limit <= MAX_FOLLOWER_PAGE:
+        return line_error(400, "The request parameter has 1 error(s)",
+                          [{"message": "must be between 1 and 1000", "property": "limit"}])
+    with state.lock:
+        page = state.followers[start:start + limit]
+        more = start + limit < len(state.followers)
+    body: dict[str, Any] = {"userIds": page}
+    if more:
+        body["next"] = str(start + limit)
+    return jsonify(body)
 
-    @bp.get("/v2/bot/message/progress/narrowcast")
-    def narrowcast_progress() -> Response:
-        progress = state.narrowcasts.get(request.args.get("requestId", ""))
-        return jsonify(progress) if progress else line_error(404, "Not found")
+@blueprint.get("/v2/bot/message/progress/narrowcast")
+def narrowcast_progress() -> Response:
+    progress = state.narrowcasts.get(request.args.get("requestId", ""))
+    return jsonify(progress) if progress else line_error(404, "Not found")
 
-    @bp.get("/v2/bot/message/quota")
-    def quota() -> Response:
-        return jsonify({"type": "none"} if state.quota is None else {"type": "limited", "value": state.quota})
+@blueprint.get("/v2/bot/message/quota")
+def quota() -> Response:
+    return jsonify({"type": "none"} if state.quota is None else {"type": "limited", "value": state.quota})
 
-    @bp.get("/v2/bot/message/quota/consumption")
-    def consumption() -> Response:
-        return jsonify({"totalUsage": state.consumption()})
+@blueprint.get("/v2/bot/message/quota/consumption")
+def consumption() -> Response:
+    return jsonify({"totalUsage": state.consumption()})
 
-    @bp.post("/v2/bot/chat/loading/start")
-    def loading() -> Response:
-        body = request.get_json(silent=True) or {}
-        seconds = body.get("loadingSeconds", 5)
-        if not isinstance(body.get("chatId"), str) or seconds not in range(5, 61, 5):
-            return line_error(400, "The request body has 1 error(s)",
-                              [{"message": "invalid chatId or loadingSeconds", "property": "chatId"}])
-        with state.lock:
-            state.calls.append({"endpoint": "loading", "body": body, "status": 202, "at": 0.0,
-                                "retry_key": None, "request_id": "", "token": ""})
-        return Response(status=202)
+@blueprint.post("/v2/bot/chat/loading/start")
+def loading() -> Response:
+    body = request.get_json(silent=True) or {}
+    seconds = body.get("loadingSeconds", 5)
+    if not isinstance(body.get("chatId"), str) or seconds not in range(5, 61, 5):
+        return line_error(400, "The request body has 1 error(s)",
+                          [{"message": "invalid chatId or loadingSeconds", "property": "chatId"}])
+    with state.lock:
+        state.calls.append({"endpoint": "loading", "body": body, "status": 202, "at": 0.0,
+                            "retry_key": None, "request_id": "", "token": ""})
+    return Response(status=202)
 
-    @bp.post("/v2/bot/richmenu")
-    def create_rich_menu() -> Response:
-        body = request.get_json(silent=True)
-        details = _rich_menu_errors(body)
-        if details:
-            return line_error(400, f"The request body has {len(details)} error(s)", details)
-        menu_id = "richmenu-" + uuid.uuid4().hex
-        with state.lock:
-            state.rich_menus[menu_id] = {"richMenuId": menu_id, **body}
-        return jsonify({"richMenuId": menu_id})
+@blueprint.post("/v2/bot/richmenu")
+def create_rich_menu() -> Response:
+    body = request.get_json(silent=True)
+    details = _rich_menu_errors(body)
+    if details:
+        return line_error(400, f"The request body has {len(details)} error(s)", details)
+    menu_id = "richmenu-" + uuid.uuid4().hex
+    with state.lock:
+        state.rich_menus[menu_id] = {"richMenuId": menu_id, **body}
+    return jsonify({"richMenuId": menu_id})
 
-    @bp.get("/v2/bot/richmenu/list")
-    def list_rich_menus() -> Response:
-        return jsonify({"richmenus": list(state.rich_menus.values())})
+@blueprint.get("/v2/bot/richmenu/list")
+def list_rich_menus() -> Response:
+    return jsonify({"richmenus": list(state.rich_menus.values())})
 
-    @bp.get("/v2/bot/richmenu/<menu_id>")
-    def get_rich_menu(menu_id: str) -> Response:
-        menu = state.rich_menus.get(menu_id)
-        return jsonify(menu) if menu else line_error(404, "Not found")
+@blueprint.get("/v2/bot/richmenu/<menu_id>")
+def get_rich_menu(menu_id: str) -> Response:
+    menu = state.rich_menus.get(menu_id)
+    return jsonify(menu) if menu else line_error(404, "Not found")
 
-    @bp.delete("/v2/bot/richmenu/<menu_id>")
-    def delete_rich_menu(menu_id: str) -> Response:
-        with state.lock:
-            if state.rich_menus.pop(menu_id, None) is None:
-                return line_error(404, "Not found")
-            state.rich_menu_images.pop(menu_id, None)
-            if state.default_rich_menu == menu_id:
-                state.default_rich_menu = None
-        return jsonify({})
-
-    @bp.post("/v2/bot/richmenu/<menu_id>/content")
-    def upload_image(menu_id: str) -> Response:
-        content_type = request.headers.get("Content-Type", "")
-        data = request.get_data()
-        if menu_id not in state.rich_menus:
+@blueprint.delete("/v2/bot/richmenu/<menu_id>")
+def delete_rich_menu(menu_id: str) -> Response:
+    with state.lock:
+        if state.rich_menus.pop(menu_id, None) is None:
             return line_error(404, "Not found")
-        if content_type not in ("image/png", "image/jpeg") or not data or len(data) > 1024 * 1024:
-            return line_error(400, "An image must be a JPEG or PNG of at most 1 MB")
-        with state.lock:
-            if menu_id in state.rich_menu_images:
-                return line_error(400, "An image has already been uploaded to the richmenu")
-            state.rich_menu_images[menu_id] = (content_type, data)
+        state.rich_menu_images.pop(menu_id, None)
+        if state.default_rich_menu == menu_id:
+            state.default_rich_menu = None
+    return jsonify({})
+
+@blueprint.post("/v2/bot/richmenu/<menu_id>/content")
+def upload_image(menu_id: str) -> Response:
+    content_type = request.headers.get("Content-Type", "")
+    data = request.get_data()
+    if menu_id not in state.rich_menus:
+        return line_error(404, "Not found")
+    if content_type not in ("image/png", "image/jpeg") or not data or len(data) > 1024 * 1024:
+        return line_error(400, "An image must be a JPEG or PNG of at most 1 MB")
+    with state.lock:
+        if menu_id in state.rich_menu_images:
+            return line_error(400, "An image has already been uploaded to the richmenu")
+        state.rich_menu_images[menu_id] = (content_type, data)
+    return jsonify({})
+
+@blueprint.get("/v2/bot/richmenu/<menu_id>/content")
+def download_image(menu_id: str) -> Response:
+    image = state.rich_menu_images.get(menu_id)
+    return Response(image[1], mimetype=image[0]) if image else line_error(404, "Not found")
+
+@blueprint.post("/v2/bot/user/all/richmenu/<menu_id>")
+def set_default(menu_id: str) -> Response:
+    if menu_id not in state.rich_menus:
+        return line_error(400, "richmenu not found")
+    if menu_id not in state.rich_menu_images:
+        return line_error(400, "must upload richmenu image before applying it to user")
+    state.default_rich_menu = menu_id
+    return jsonify({})
+
+@blueprint.get("/v2/bot/user/all/richmenu")
+def get_default() -> Response:
+    if state.default_rich_menu is None:
+        return line_error(404, "no default richmenu")
+    return jsonify({"richMenuId": state.default_rich_menu})
+
+@blueprint.delete("/v2/bot/user/all/richmenu")
+def cancel_default() -> Response:
+    state.default_rich_menu = None
+    return jsonify({})
+
+@blueprint.post("/v2/bot/user/<user_id>/richmenu/<menu_id>")
+def link(user_id: str, menu_id: str) -> Response:
+    if menu_id not in state.rich_menus or menu_id not in state.rich_menu_images:
+        return line_error(400, "richmenu not found or has no image")
+    state.user_rich_menus[user_id] = menu_id
+    return jsonify({})
+
+@blueprint.delete("/v2/bot/user/<user_id>/richmenu")
+def unlink(user_id: str) -> Response:
+    state.user_rich_menus.pop(user_id, None)
+    return jsonify({})
+
+@blueprint.get("/v2/bot/user/<user_id>/richmenu")
+def user_menu(user_id: str) -> Response:
+    menu_id = state.user_rich_menus.get(user_id)
+    return jsonify({"richMenuId": menu_id}) if menu_id else line_error(404, "the user has no richmenu")
+
+@blueprint.post("/v2/bot/richmenu/alias")
+def create_alias() -> Response:
+    body = request.get_json(silent=True) or {}
+    alias, menu_id = str(body.get("richMenuAliasId", "")), str(body.get("richMenuId", ""))
+    if not alias or menu_id not in state.rich_menus:
+        return line_error(400, "richMenuAliasId and an existing richMenuId are required")
+    if alias in state.rich_menu_aliases:
+        return line_error(400, "conflict richmenu alias id")
+    state.rich_menu_aliases[alias] = menu_id
+    return jsonify({})
+
+@blueprint.get("/v2/bot/richmenu/alias/list")
+def list_aliases() -> Response:
+    return jsonify({"aliases": [{"richMenuAliasId": a, "richMenuId": m}
+                                for a, m in state.rich_menu_aliases.items()]})
+
+@blueprint.route("/v2/bot/richmenu/alias/<alias>", methods=["GET", "DELETE"])
+def alias_item(alias: str) -> Response:
+    menu_id = state.rich_menu_aliases.get(alias)
+    if menu_id is None:
+        return line_error(404, "Not found")
+    if request.method == "DELETE":
+        del state.rich_menu_aliases[alias]
         return jsonify({})
-
-    @bp.get("/v2/bot/richmenu/<menu_id>/content")
-    def download_image(menu_id: str) -> Response:
-        image = state.rich_menu_images.get(menu_id)
-        return Response(image[1], mimetype=image[0]) if image else line_error(404, "Not found")
-
-    @bp.post("/v2/bot/user/all/richmenu/<menu_id>")
-    def set_default(menu_id: str) -> Response:
-        if menu_id not in state.rich_menus:
-            return line_error(400, "richmenu not found")
-        if menu_id not in state.rich_menu_images:
-            return line_error(400, "must upload richmenu image before applying it to user")
-        state.default_rich_menu = menu_id
-        return jsonify({})
-
-    @bp.get("/v2/bot/user/all/richmenu")
-    def get_default() -> Response:
-        if state.default_rich_menu is None:
-            return line_error(404, "no default richmenu")
-        return jsonify({"richMenuId": state.default_rich_menu})
-
-    @bp.delete("/v2/bot/user/all/richmenu")
-    def cancel_default() -> Response:
-        state.default_rich_menu = None
-        return jsonify({})
-
-    @bp.post("/v2/bot/user/<user_id>/richmenu/<menu_id>")
-    def link(user_id: str, menu_id: str) -> Response:
-        if menu_id not in state.rich_menus or menu_id not in state.rich_menu_images:
-            return line_error(400, "richmenu not found or has no image")
-        state.user_rich_menus[user_id] = menu_id
-        return jsonify({})
-
-    @bp.delete("/v2/bot/user/<user_id>/richmenu")
-    def unlink(user_id: str) -> Response:
-        state.user_rich_menus.pop(user_id, None)
-        return jsonify({})
-
-    @bp.get("/v2/bot/user/<user_id>/richmenu")
-    def user_menu(user_id: str) -> Response:
-        menu_id = state.user_rich_menus.get(user_id)
-        return jsonify({"richMenuId": menu_id}) if menu_id else line_error(404, "the user has no richmenu")
-
-    @bp.post("/v2/bot/richmenu/alias")
-    def create_alias() -> Response:
-        body = request.get_json(silent=True) or {}
-        alias, menu_id = str(body.get("richMenuAliasId", "")), str(body.get("richMenuId", ""))
-        if not alias or menu_id not in state.rich_menus:
-            return line_error(400, "richMenuAliasId and an existing richMenuId are required")
-        if alias in state.rich_menu_aliases:
-            return line_error(400, "conflict richmenu alias id")
-        state.rich_menu_aliases[alias] = menu_id
-        return jsonify({})
-
-    @bp.get("/v2/bot/richmenu/alias/list")
-    def list_aliases() -> Response:
-        return jsonify({"aliases": [{"richMenuAliasId": a, "richMenuId": m}
-                                    for a, m in state.rich_menu_aliases.items()]})
-
-    @bp.route("/v2/bot/richmenu/alias/<alias>", methods=["GET", "DELETE"])
-    def alias_item(alias: str) -> Response:
-        menu_id = state.rich_menu_aliases.get(alias)
-        if menu_id is None:
-            return line_error(404, "Not found")
-        if request.method == "DELETE":
-            del state.rich_menu_aliases[alias]
-            return jsonify({})
-        return jsonify({"richMenuAliasId": alias, "richMenuId": menu_id})
-
-    return bp
+    return jsonify({"richMenuAliasId": alias, "richMenuId": menu_id})

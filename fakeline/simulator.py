@@ -8,9 +8,6 @@ webhook. What the bot sends back through the fake Messaging API lands in each re
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -19,12 +16,14 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from ulid import ULID
+from werkzeug.local import LocalProxy
 
-from fakeline.app import FakeLineState
+from fakeline.state import FakeLineState, state
+from line.signature import sign
 
 STATIC = Path(__file__).with_name("static")
 
@@ -76,10 +75,6 @@ def build_event(kind: str, user_id: str, state: FakeLineState, payload: dict[str
     return event
 
 
-def sign(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
 def deliver(channel: Channel, events: list[dict[str, Any]], timeout: float = 15.0) -> int:
     body = json.dumps({"destination": channel.destination, "events": events}, ensure_ascii=False).encode()
     req = urllib.request.Request(channel.webhook_url, data=body, method="POST", headers={
@@ -94,119 +89,120 @@ def deliver(channel: Channel, events: list[dict[str, Any]], timeout: float = 15.
         return 0
 
 
-def create_simulator_blueprint(state: FakeLineState, channel: Channel, timeline: Timeline) -> Blueprint:
-    bp = Blueprint("simulator", __name__)
+blueprint = Blueprint("simulator", __name__)
+# The simulator's channel and timeline live in the platform app (app.extensions["simulator"]).
+channel = cast(Channel, LocalProxy(lambda: current_app.extensions["simulator"]["channel"]))
+timeline = cast(Timeline, LocalProxy(lambda: current_app.extensions["simulator"]["timeline"]))
 
-    @bp.get("/")
-    def page() -> Response:
-        return send_from_directory(STATIC, "simulator.html")
 
-    @bp.get("/sim/static/<path:name>")
-    def static_file(name: str) -> Response:
-        return send_from_directory(STATIC, name)
+@blueprint.get("/")
+def page() -> Response:
+    return send_from_directory(STATIC, "simulator.html")
 
-    @bp.get("/sim/api/residents")
-    def residents() -> Response:
+@blueprint.get("/sim/static/<path:name>")
+def static_file(name: str) -> Response:
+    return send_from_directory(STATIC, name)
+
+@blueprint.get("/sim/api/residents")
+def residents() -> Response:
+    with state.lock:
+        return jsonify([{**p, "following": p["userId"] in state.followers} for p in state.profiles.values()])
+
+@blueprint.post("/sim/api/residents")
+def create_resident() -> Response:
+    data = request.get_json(silent=True) or {}
+    name = str(data.get("displayName") or "").strip()[:20] or "住民"
+    language = str(data.get("language") or "ja")[:8]
+    user_id = new_user_id()
+    with state.lock:
+        state.profiles[user_id] = {"userId": user_id, "displayName": name, "language": language,
+                                   "pictureUrl": "", "statusMessage": ""}
+    return jsonify(state.profiles[user_id]), 201
+
+@blueprint.post("/sim/api/action")
+def action() -> Response:
+    data = request.get_json(silent=True) or {}
+    user_id = str(data.get("user", ""))
+    kind = str(data.get("kind", ""))
+    with state.lock:
+        known = user_id in state.profiles
+        following = user_id in state.followers
+    if not known:
+        return jsonify({"error": "unknown resident"}), 404
+    payload: dict[str, Any] = {}
+    if kind == "follow":
+        payload = {"unblocked": bool(data.get("unblocked"))}
         with state.lock:
-            return jsonify([{**p, "following": p["userId"] in state.followers} for p in state.profiles.values()])
-
-    @bp.post("/sim/api/residents")
-    def create_resident() -> Response:
-        data = request.get_json(silent=True) or {}
-        name = str(data.get("displayName") or "").strip()[:20] or "住民"
-        language = str(data.get("language") or "ja")[:8]
-        user_id = new_user_id()
+            if not following:
+                state.followers.append(user_id)
+    elif kind == "unfollow":
         with state.lock:
-            state.profiles[user_id] = {"userId": user_id, "displayName": name, "language": language,
-                                       "pictureUrl": "", "statusMessage": ""}
-        return jsonify(state.profiles[user_id]), 201
+            if following:
+                state.followers.remove(user_id)
+    elif kind == "text":
+        text = str(data.get("text", ""))[:5000]
+        if not text:
+            return jsonify({"error": "empty message"}), 400
+        kind, payload = "message", {"type": "text", "text": text}
+    elif kind == "postback":
+        payload = {"data": str(data.get("data", ""))[:300]}
+    elif kind == "location":
+        try:
+            lat, lon = float(data["latitude"]), float(data["longitude"])
+        except (KeyError, TypeError, ValueError):
+            return jsonify({"error": "latitude and longitude are required"}), 400
+        kind, payload = "message", {"type": "location", "title": "位置情報", "address": str(data.get("address", "")),
+                                    "latitude": lat, "longitude": lon}
+    elif kind == "sticker":
+        kind, payload = "message", {"type": "sticker", "packageId": "446", "stickerId": "1988",
+                                    "stickerResourceType": "STATIC"}
+    else:
+        return jsonify({"error": f"unknown action {kind!r}"}), 400
+    if kind not in ("follow", "unfollow") and not following:
+        return jsonify({"error": "blocked: follow the account first"}), 409
+    shown = data.get("display") or payload.get("text") or {"follow": "（友だち追加）", "unfollow": "（ブロック）",
+                                                          "postback": "", "message": ""}.get(kind, "")
+    if shown:
+        timeline.add(user_id, "in", {"type": "text", "text": str(shown)[:5000]}, kind=kind)
+    event = build_event(kind, user_id, state, payload)
+    status = deliver(channel, [event])
+    return jsonify({"webhook_status": status, "event": event})
 
-    @bp.post("/sim/api/action")
-    def action() -> Response:
-        data = request.get_json(silent=True) or {}
-        user_id = str(data.get("user", ""))
-        kind = str(data.get("kind", ""))
-        with state.lock:
-            known = user_id in state.profiles
-            following = user_id in state.followers
-        if not known:
-            return jsonify({"error": "unknown resident"}), 404
-        payload: dict[str, Any] = {}
-        if kind == "follow":
-            payload = {"unblocked": bool(data.get("unblocked"))}
-            with state.lock:
-                if not following:
-                    state.followers.append(user_id)
-        elif kind == "unfollow":
-            with state.lock:
-                if following:
-                    state.followers.remove(user_id)
-        elif kind == "text":
-            text = str(data.get("text", ""))[:5000]
-            if not text:
-                return jsonify({"error": "empty message"}), 400
-            kind, payload = "message", {"type": "text", "text": text}
-        elif kind == "postback":
-            payload = {"data": str(data.get("data", ""))[:300]}
-        elif kind == "location":
-            try:
-                lat, lon = float(data["latitude"]), float(data["longitude"])
-            except (KeyError, TypeError, ValueError):
-                return jsonify({"error": "latitude and longitude are required"}), 400
-            kind, payload = "message", {"type": "location", "title": "位置情報", "address": str(data.get("address", "")),
-                                        "latitude": lat, "longitude": lon}
-        elif kind == "sticker":
-            kind, payload = "message", {"type": "sticker", "packageId": "446", "stickerId": "1988",
-                                        "stickerResourceType": "STATIC"}
-        else:
-            return jsonify({"error": f"unknown action {kind!r}"}), 400
-        if kind not in ("follow", "unfollow") and not following:
-            return jsonify({"error": "blocked: follow the account first"}), 409
-        shown = data.get("display") or payload.get("text") or {"follow": "（友だち追加）", "unfollow": "（ブロック）",
-                                                              "postback": "", "message": ""}.get(kind, "")
-        if shown:
-            timeline.add(user_id, "in", {"type": "text", "text": str(shown)[:5000]}, kind=kind)
-        event = build_event(kind, user_id, state, payload)
-        status = deliver(channel, [event])
-        return jsonify({"webhook_status": status, "event": event})
+@blueprint.get("/sim/api/timeline")
+def timeline_items() -> Response:
+    seq = request.args.get("since", "0")
+    return jsonify(timeline.since(int(seq) if seq.isdigit() else 0, request.args.get("user") or None))
 
-    @bp.get("/sim/api/timeline")
-    def timeline_items() -> Response:
-        seq = request.args.get("since", "0")
-        return jsonify(timeline.since(int(seq) if seq.isdigit() else 0, request.args.get("user") or None))
+@blueprint.get("/sim/api/sent")
+def sent() -> Response:
+    """Pushes, multicasts and broadcasts with their recipients (the side panel)."""
+    with state.lock:
+        calls = [{"endpoint": c["endpoint"], "status": c["status"], "at": c["at"],
+                  "recipients": len(c["body"]["to"]) if isinstance(c["body"], dict) and
+                  isinstance(c["body"].get("to"), list) else (1 if c["endpoint"] == "push" else None),
+                  "preview": _preview(c["body"])}
+                 for c in state.calls if c["endpoint"] in ("push", "multicast", "broadcast", "narrowcast")]
+    return jsonify(calls[-100:])
 
-    @bp.get("/sim/api/sent")
-    def sent() -> Response:
-        """Pushes, multicasts and broadcasts with their recipients (the side panel)."""
-        with state.lock:
-            calls = [{"endpoint": c["endpoint"], "status": c["status"], "at": c["at"],
-                      "recipients": len(c["body"]["to"]) if isinstance(c["body"], dict) and
-                      isinstance(c["body"].get("to"), list) else (1 if c["endpoint"] == "push" else None),
-                      "preview": _preview(c["body"])}
-                     for c in state.calls if c["endpoint"] in ("push", "multicast", "broadcast", "narrowcast")]
-        return jsonify(calls[-100:])
+@blueprint.get("/sim/api/richmenu")
+def rich_menu() -> Response:
+    """The rich menu this resident sees: their linked menu, else the default one."""
+    user_id = request.args.get("user", "")
+    with state.lock:
+        menu_id = state.user_rich_menus.get(user_id) or state.default_rich_menu
+        menu = state.rich_menus.get(menu_id or "")
+    if menu is None or menu_id not in state.rich_menu_images:
+        return jsonify(None)
+    return jsonify({**menu, "image": f"/sim/richmenu/{menu_id}/image"})
 
-    @bp.get("/sim/api/richmenu")
-    def rich_menu() -> Response:
-        """The rich menu this resident sees: their linked menu, else the default one."""
-        user_id = request.args.get("user", "")
-        with state.lock:
-            menu_id = state.user_rich_menus.get(user_id) or state.default_rich_menu
-            menu = state.rich_menus.get(menu_id or "")
-        if menu is None or menu_id not in state.rich_menu_images:
-            return jsonify(None)
-        return jsonify({**menu, "image": f"/sim/richmenu/{menu_id}/image"})
+@blueprint.get("/sim/richmenu/<menu_id>/image")
+def rich_menu_image(menu_id: str) -> Response:
+    image = state.rich_menu_images.get(menu_id)
+    return Response(image[1], mimetype=image[0]) if image else Response(status=404)
 
-    @bp.get("/sim/richmenu/<menu_id>/image")
-    def rich_menu_image(menu_id: str) -> Response:
-        image = state.rich_menu_images.get(menu_id)
-        return Response(image[1], mimetype=image[0]) if image else Response(status=404)
-
-    @bp.get("/sim/api/config")
-    def config() -> Response:
-        return jsonify({"webhook_url": channel.webhook_url, "bot": current_app.config.get("BOT_NAME", "")})
-
-    return bp
+@blueprint.get("/sim/api/config")
+def config() -> Response:
+    return jsonify({"webhook_url": channel.webhook_url, "bot": current_app.config.get("BOT_NAME", "")})
 
 
 def _preview(body: Any) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from faq.matcher import MatchResult
+from search.matcher import MatchResult
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 
 from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
-from faq.index import EntryVectors, FaqIndex, IndexedEntry
-from faq.matcher import Matcher
+from directory.texts import facility_texts, procedure_texts
 from faq.models import FaqEntry, SynonymSet
-from faq.normalize import DEFAULT_SYNONYMS_PATH, Normalizer, load_synonym_groups
-from faq.vectors import DIM, ProgressFactory, load_vectors, store_vectors
+from search.index import EntryVectors, FaqIndex, IndexedEntry
+from search.matcher import Matcher
+from search.normalize import Normalizer, load_synonym_groups
+from search.vectors import DIM, load_vectors, vector_texts
 
 # Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
+# The shipped municipal vocabulary (ごみ = ゴミ = 塵, マイナ = マイナンバーカード, …); municipalities and staff add theirs.
+DEFAULT_SYNONYMS_PATH = Path(__file__).with_name("data") / "synonyms.yaml"
 LABEL = re.compile(r"^[【\[［]([^】\]］]{1,40})[】\]］]")
 
 
@@ -66,28 +69,6 @@ def staff_synonyms(session: Session, municipality_id: int) -> tuple[str, list[li
 def faq_texts(entry: FaqEntry) -> tuple[list[str], str]:
     """(phrasings, answer) of an entry: what is indexed and encoded."""
     return [p for p in [entry.question, *(entry.alt_questions or [])] if p.strip()], entry.answer
-
-
-def procedure_texts(proc: Procedure) -> tuple[list[str], str]:
-    return [p for p in [proc.name, *(proc.aliases or [])] if p.strip()], f"{proc.summary} {proc.eligibility}"
-
-
-def facility_texts(place: Place) -> tuple[list[str], str]:
-    return [p for p in (place.name, place.kana) if p and p.strip()], f"{place.description} {place.address}"
-
-
-def vector_texts(phrasings: list[str], answer: str) -> list[str]:
-    """Texts with a stored vector: each phrasing, and the first phrasing + answer (the entry's gist;
-    the answer alone was measured and adds nothing)."""
-    head = phrasings[0] if phrasings else ""
-    return [*phrasings, f"{head} {answer.strip()}".strip() or "?"]
-
-
-def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]],
-                        progress: ProgressFactory | None = None) -> int:
-    """Save-time hook (imports, console edits): encode whatever of these entries is not stored yet."""
-    return store_vectors(session, [t for phrasings, answer in texts for t in vector_texts(phrasings, answer)],
-                         progress)
 
 
 def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:

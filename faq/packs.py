@@ -31,9 +31,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faq.kb import faq_texts, store_entry_vectors
+from faq.kb import faq_texts
 from faq.models import FaqEntry, FaqRevision
-from faq.vectors import ProgressFactory
+from search.vectors import ProgressFactory, store_entry_vectors
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 URL_RE = re.compile(r"^(https?://\S+|tel:[0-9+\-]+|\{[a-z_][a-z0-9_]*\}\S*)$")
@@ -207,7 +207,7 @@ def _save(session: Session, municipality_id: int, data: dict[str, Any], author: 
 def import_entries(session: Session, municipality_id: int, entries: Iterable[dict[str, Any]],
                    author: str = "import", progress: ProgressFactory | None = None) -> ImportReport:
     """Upsert validated entries by stable id, then encode the new texts in batches (``progress``: see
-    ``faq.vectors.store_vectors``). The caller's transaction makes it all-or-nothing."""
+    ``search.vectors.store_vectors``). The caller's transaction makes it all-or-nothing."""
     entries = list(entries)
     existing = {e.key: e for e in session.scalars(
         select(FaqEntry).where(FaqEntry.municipality_id == municipality_id,

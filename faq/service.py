@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faq.matcher import Matcher, MatchResult
 from faq.models import FaqEntry, Feedback, QuestionLog
+from search.matcher import Matcher, MatchResult
 
 MAX_LOGGED_CHARS = 5000  # LINE's own text limit; nothing longer can arrive legitimately
 

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core.tenancy import DEV_ACCESS_TOKEN, DEV_CHANNEL_SECRET
-from fakeline.app import FakeLineState, create_fake_line_app, serve_in_thread
+from fakeline.app import create_fake_line_app, serve_in_thread
+from fakeline.state import FakeLineState
 from line.signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent

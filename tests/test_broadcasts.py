@@ -46,8 +46,14 @@ def make_notice(app, **fields) -> int:  # type: ignore[no-untyped-def]
         return create_notice(session, tenant.id, tenant.config, **{**defaults, **fields}).id
 
 
+def delivery(app) -> tuple:  # type: ignore[no-untyped-def]
+    """What a worker needs of an app's runtime: its sessions and its LINE client per municipality."""
+    runtime = app.extensions["machimado"]
+    return runtime.sessions, runtime.line_client
+
+
 def run_worker(app, **kwargs) -> Worker:  # type: ignore[no-untyped-def]
-    worker = Worker(app.extensions["machimado"], pacer=kwargs.pop("pacer", FAST), **kwargs)
+    worker = Worker(*delivery(app), pacer=kwargs.pop("pacer", FAST), **kwargs)
     worker.run(drain=True)
     return worker
 
@@ -195,7 +201,7 @@ def test_invalid_notices_are_refused(app, fields, words) -> None:
 
 def test_worker_stops_on_signal(app, fake_line) -> None:
     stop = threading.Event()
-    worker = Worker(app.extensions["machimado"], pacer=FAST, concurrency=2)
+    worker = Worker(*delivery(app), pacer=FAST, concurrency=2)
     thread = threading.Thread(target=worker.run, kwargs={"stop": stop, "poll_s": 0.05})
     thread.start()
     add_followers(app, fake_line, 5)
@@ -238,7 +244,7 @@ def test_sql_audience_matches_the_documented_rules(app, fake_line, topic, emerge
 def test_several_workers_at_once_deliver_exactly_once(app, fake_line) -> None:
     wanted = add_followers(app, fake_line, 6000, topics=None, district="西地区")
     make_notice(app, districts=["西地区"])
-    workers = [Worker(app.extensions["machimado"], pacer=FAST, concurrency=2, claim_size=2, worker_id=f"w{i}")
+    workers = [Worker(*delivery(app), pacer=FAST, concurrency=2, claim_size=2, worker_id=f"w{i}")
                for i in range(3)]
     planned = [w.plan() for w in workers]  # all try to plan at once: exactly one may
     assert sorted(len(p) for p in planned) == [0, 0, 1]
@@ -260,7 +266,7 @@ def test_stopping_hands_unsent_batches_back_at_once(app, fake_line) -> None:
     add_followers(app, fake_line, 1500, topics=None, district="中央地区")
     make_notice(app, districts=["中央地区"])
     rt = app.extensions["machimado"]
-    worker = Worker(rt, pacer=FAST)
+    worker = Worker(rt.sessions, rt.line_client, pacer=FAST)
     worker.plan()
     from datetime import timedelta
 

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
-from fakeline.app import FakeLineState, create_fake_line_app
+from fakeline.app import create_fake_line_app
 from fakeline.limits import RateLimiter
+from fakeline.state import FakeLineState
 
 TOKEN = "good-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

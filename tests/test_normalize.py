@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from faq.kb import build_normalizer
-from faq.normalize import Normalizer, fold
+from search.normalize import Normalizer, fold
 from tests.conftest import ROOT  # noqa: F401  (keeps test discovery rooted)
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import delete, func, select
 from core.db import session_scope
 from core.models import Municipality
 from core.tenancy import Thresholds
-from faq.kb import faq_texts, vector_texts
-from faq.matcher import Candidate, agrees, decide
+from faq.kb import faq_texts
 from faq.models import FaqEntry
 from faq.packs import DEMO_PACK, import_entries, load_pack_file, save_entry
-from faq.vectors import TextVector, clip, digest, encoder
+from search.matcher import Candidate, agrees, decide
+from search.vectors import TextVector, clip, digest, encoder, vector_texts
 
 
 def vector_count(session) -> int:  # type: ignore[no-untyped-def]
@@ -58,7 +58,7 @@ def test_matcher_backfills_vectors_missing_from_older_saves(app, caplog: pytest.
     rt = app.extensions["machimado"]
     with session_scope(rt.sessions) as session:
         session.execute(delete(TextVector))
-    with session_scope(rt.sessions) as session, caplog.at_level(logging.WARNING, logger="faq.vectors"):
+    with session_scope(rt.sessions) as session, caplog.at_level(logging.WARNING, logger="search.vectors"):
         matcher = matcher_of(app, session)
         assert matcher.index.vectors is not None
         assert vector_count(session) > 400
@@ -105,7 +105,7 @@ def _entry(key: str, question: str, answer: str) -> dict:
 
 def test_a_labelled_entry_is_marked_down_when_the_resident_never_names_its_subject(monkeypatch) -> None:
     from cli.faq_eval import evaluation_kb
-    from faq import matcher as matcher_module
+    from search import matcher as matcher_module
 
     entries = [_entry("kanen", "【肝炎の医療費助成】県外から転入してきました。手続きはどうすればいいですか？",
                       "転入前の受給者証を添えて、保健所で転入の手続きをしてください。"),
@@ -145,7 +145,7 @@ def test_a_failing_encoder_degrades_to_words_only(app, monkeypatch, caplog: pyte
     with session_scope(app.extensions["machimado"].sessions) as session:
         matcher = matcher_of(app, session)
         monkeypatch.setattr(type(encoder()), "encode", broken)
-        with caplog.at_level(logging.ERROR, logger="faq.matcher"):
+        with caplog.at_level(logging.ERROR, logger="search.matcher"):
             result = matcher.match("マイナンバーカードの暗証番号を忘れた")
     assert result.outcome == "answer" and result.top.question == "マイナンバーカードの暗証番号を忘れた"
     assert "uq" not in result.fields
@@ -153,7 +153,7 @@ def test_a_failing_encoder_degrades_to_words_only(app, monkeypatch, caplog: pyte
 
 
 def test_storing_a_vector_another_process_stored_meanwhile_is_not_an_error(app) -> None:
-    from faq.vectors import insert_vectors, store_vectors
+    from search.vectors import insert_vectors, store_vectors
 
     text = "同時に保存された文章"
     with session_scope(app.extensions["machimado"].sessions) as session:
@@ -168,7 +168,7 @@ def test_storing_a_vector_another_process_stored_meanwhile_is_not_an_error(app) 
 
 
 def test_quantized_vectors_keep_cosines_within_rounding() -> None:
-    from faq.index import QuantizedVectors
+    from search.index import QuantizedVectors
 
     rng = np.random.default_rng(7)
     v = rng.standard_normal((50, 512)).astype(np.float32)

@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pytest
 
-from faq.token_memo import TokenMemo
-from faq.vectors import Encoder, encoder
+from search.token_memo import TokenMemo
+from search.vectors import Encoder, encoder
 
 QUESTIONS = [
     "粗大ごみはどうやって出すの",
@@ -96,7 +96,7 @@ def test_a_warming_matcher_fills_the_memo_from_its_knowledge_bases_questions(app
     from tests.test_semantic import matcher_of
 
     fresh = Encoder(cache_size=0)
-    monkeypatch.setattr("faq.matcher.encoder", lambda: fresh)
+    monkeypatch.setattr("search.matcher.encoder", lambda: fresh)
     with session_scope(app.extensions["machimado"].sessions) as session:
         matcher = matcher_of(app, session)
         matcher.warm_up()

@@ -1,4 +1,7 @@
-"""Schema management through Alembic, callable from the CLI, the demo and the tests."""
+"""Schema management through Alembic (env.py, versions/), callable from the CLI, the demo and the tests.
+
+A package of its own on top of the domain packages: its env.py must see every model.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 
 def alembic_config(url: str) -> Config:

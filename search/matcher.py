@@ -1,7 +1,7 @@
 """Rank a resident's question against the knowledge base and decide what the bot should do.
 
 The index narrows and scores candidates by words; each is rescored with its character similarity
-(near-verbatim questions, typos) and, when the knowledge base has sentence vectors (faq.vectors),
+(near-verbatim questions, typos) and, when the knowledge base has sentence vectors (search.vectors),
 the cosine similarity of meanings. The policy turns the top score, its margin over the runner-up
 and whether words and meaning agree on the top entry into one of three outcomes:
 
@@ -19,9 +19,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
-from faq.index import FaqIndex, Scored
-from faq.normalize import Analysis, Normalizer
-from faq.vectors import encoder
+from search.index import FaqIndex, Scored
+from search.normalize import Analysis, Normalizer
+from search.vectors import encoder
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class Matcher:
 
     def warm_up(self) -> None:
         """Load what a first question would (the sentence encoder) and fill the encoder's token
-        memo from this knowledge base's questions (faq.token_memo): residents ask in its words."""
+        memo from this knowledge base's questions (search.token_memo): residents ask in its words."""
         self.match("ウォームアップ")
         if self.index.vectors is not None:
             encoder().prefill(e.question for e in self.index.entries)

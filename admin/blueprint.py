@@ -1,0 +1,48 @@
+"""The console's blueprint and what every page shares: CSRF on every form, security headers, template helpers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from admin.auth import allowed, check_csrf, csrf_token, current_user, tenant_id
+from core.models import Municipality
+from core.timeutil import local_str
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+                      static_folder="static", static_url_path="/static")
+
+
+@blueprint.before_request
+def protect_forms() -> None:
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        check_csrf()
+
+
+@blueprint.after_request
+def security_headers(response):  # type: ignore[no-untyped-def]
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@blueprint.app_template_filter("localtime")
+def localtime_filter(value, fmt: str = "%Y-%m-%d %H:%M") -> str:  # type: ignore[no-untyped-def]
+    return local_str(value, fmt)
+
+
+@blueprint.context_processor
+def template_helpers() -> dict:
+    user = current_user()
+    muni = None
+    if user is not None:
+        muni = g.db.get(Municipality, tenant_id())
+    return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni,
+            "notice_status": NOTICE_STATUS}
+
+
+NOTICE_STATUS = {"draft": "下書き", "scheduled": "配信予定", "planning": "準備中", "sending": "配信中", "sent": "配信済み",
+                 "partially_failed": "一部失敗", "failed": "失敗", "cancelled": "取り消し"}
