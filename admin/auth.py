@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin.models import ROLES, AuditLog, StaffUser
 from core.models import Municipality
+from core.timeutil import as_utc, utcnow
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -60,12 +61,11 @@ def create_user(session: Session, username: str, password: str, role: str, munic
 def authenticate(session: Session, username: str, password: str) -> StaffUser:
     """Check a login; five failures lock the account for 15 minutes (no hint which part was wrong)."""
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
-    now = datetime.now(UTC)
+    now = utcnow()
     if user is None:
         check_password_hash(generate_password_hash("x", method="scrypt"), password)  # same cost either way
         raise AuthError("ユーザー名またはパスワードが違います。")
-    locked = user.locked_until and (user.locked_until if user.locked_until.tzinfo else
-                                    user.locked_until.replace(tzinfo=UTC)) > now
+    locked = user.locked_until and as_utc(user.locked_until) > now
     if locked:
         raise AuthError("ログインの失敗が続いたため、しばらくロックしています。15分ほどしてから再度お試しください。")
     if not check_password_hash(user.password_hash, password):
@@ -97,13 +97,13 @@ def allowed(user: StaffUser | None, permission: str) -> bool:
     return user is not None and (user.role == "superuser" or user.role in PERMISSIONS[permission])
 
 
-def tenant_id() -> int:
+def current_municipality_id() -> int:
     """The municipality this request works on: the user's own, or the one a superuser picked."""
     user = current_user()
     assert user is not None
     if user.municipality_id is not None:
         return user.municipality_id
-    chosen = session.get("muni_id")
+    chosen = session.get("municipality_id")
     if chosen and db().get(Municipality, chosen):
         return int(chosen)
     first = db().scalar(select(Municipality.id).order_by(Municipality.id))
@@ -112,8 +112,8 @@ def tenant_id() -> int:
     return int(first)
 
 
-def tenant_slug() -> str:
-    return db().get(Municipality, tenant_id()).slug  # type: ignore[union-attr]
+def current_municipality_slug() -> str:
+    return db().get(Municipality, current_municipality_id()).slug  # type: ignore[union-attr]
 
 
 def requires(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -158,6 +158,6 @@ def audit(action: str, object_type: str = "", object_id: object = "", before: di
           after: dict | None = None, municipality_id: int | None = None) -> None:
     user = current_user()
     db().add(AuditLog(municipality_id=municipality_id if municipality_id is not None else
-                      (tenant_id() if user else None), user_id=user.id if user else None,
+                      (current_municipality_id() if user else None), user_id=user.id if user else None,
                       username=user.username if user else "", action=action, object_type=object_type,
                       object_id=str(object_id), before=before, after=after))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from admin.auth import allowed, check_csrf, csrf_token, current_user, tenant_id
+from admin.auth import allowed, check_csrf, csrf_token, current_municipality_id, current_user
 from core.models import Municipality
 from core.timeutil import local_str
 
@@ -39,7 +39,7 @@ def template_helpers() -> dict:
     user = current_user()
     muni = None
     if user is not None:
-        muni = g.db.get(Municipality, tenant_id())
+        muni = g.db.get(Municipality, current_municipality_id())
     return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni,
             "notice_status": NOTICE_STATUS}
 

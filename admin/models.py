@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, municipality_column
+from core.timeutil import utcnow
 
 ROLES = ("viewer", "editor", "broadcaster", "admin", "superuser")
 
@@ -18,8 +19,7 @@ class StaffUser(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # NULL only for superusers, who manage every municipality.
-    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"),
-                                                        index=True)
+    municipality_id: Mapped[int | None] = municipality_column(index=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(80), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -37,7 +37,7 @@ class AuditLog(Base):
     __table_args__ = (Index("ix_audit_log_muni_created", "municipality_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int | None] = municipality_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     username: Mapped[str] = mapped_column(String(80), default="")
     action: Mapped[str] = mapped_column(String(40))

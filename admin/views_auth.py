@@ -66,5 +66,5 @@ def password():  # type: ignore[no-untyped-def]
 def switch_municipality():  # type: ignore[no-untyped-def]
     chosen = db().scalar(select(Municipality.id).where(Municipality.slug == request.form.get("slug", "")))
     if chosen:
-        session["muni_id"] = chosen
+        session["municipality_id"] = chosen
     return redirect(url_for("admin.dashboard"))

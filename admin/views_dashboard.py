@@ -8,7 +8,7 @@ import io
 from flask import Response, abort, render_template
 from sqlalchemy import select
 
-from admin.auth import db, requires, tenant_id
+from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart
 from admin.models import AuditLog
@@ -18,9 +18,9 @@ from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_d
 @blueprint.get("/")
 @requires("view")
 def dashboard():  # type: ignore[no-untyped-def]
-    tid = tenant_id()
-    followers = followers_daily(db(), tid)
-    questions = questions_daily(db(), tid)
+    municipality_id = current_municipality_id()
+    followers = followers_daily(db(), municipality_id)
+    questions = questions_daily(db(), municipality_id)
     labels = [r[0] for r in questions]
     charts = {
         "followers": line_chart("友だち数（直近30日）", [r[0] for r in followers], [r[3] for r in followers]),
@@ -30,10 +30,10 @@ def dashboard():  # type: ignore[no-untyped-def]
                                                       ("候補提示", [r[2] for r in questions]),
                                                       ("回答できず", [r[3] for r in questions])]),
     }
-    mix = outcome_mix(db(), tid)
-    up, down = feedback_rate(db(), tid)
+    mix = outcome_mix(db(), municipality_id)
+    up, down = feedback_rate(db(), municipality_id)
     return render_template("admin/dashboard.html", charts=charts, mix=mix, total=sum(mix.values()), up=up, down=down,
-                           top=top_questions(db(), tid), unanswered=top_questions(db(), tid, unanswered=True),
+                           top=top_questions(db(), municipality_id), unanswered=top_questions(db(), municipality_id, unanswered=True),
                            followers_now=followers[-1][3] if followers else 0)
 
 
@@ -54,7 +54,7 @@ def dashboard_csv(name: str):  # type: ignore[no-untyped-def]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(source(db(), tenant_id()))
+    writer.writerows(source(db(), current_municipality_id()))
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}.csv"})
 
@@ -62,6 +62,6 @@ def dashboard_csv(name: str):  # type: ignore[no-untyped-def]
 @blueprint.get("/audit")
 @requires("admin")
 def audit_log():  # type: ignore[no-untyped-def]
-    rows = db().scalars(select(AuditLog).where(AuditLog.municipality_id == tenant_id())
+    rows = db().scalars(select(AuditLog).where(AuditLog.municipality_id == current_municipality_id())
                         .order_by(AuditLog.id.desc()).limit(200)).all()
     return render_template("admin/audit.html", rows=rows)

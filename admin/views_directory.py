@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin.auth import audit, db, requires, tenant_id
+from admin.auth import audit, current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from directory.csvfile import CsvError
 from directory.importer import import_places
@@ -21,7 +21,7 @@ KIND_JA = {"facilities": "公共施設", "shelters": "避難所", "aed": "AED", 
 @blueprint.get("/shelters")
 @requires("view")
 def shelters():  # type: ignore[no-untyped-def]
-    rows = db().scalars(select(Place).where(Place.municipality_id == tenant_id(), Place.kind == "shelters")
+    rows = db().scalars(select(Place).where(Place.municipality_id == current_municipality_id(), Place.kind == "shelters")
                         .order_by(Place.name)).all()
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_JA}
     return render_template("admin/shelters.html", rows=rows, counts=counts, labels=STATUS_JA)
@@ -30,7 +30,7 @@ def shelters():  # type: ignore[no-untyped-def]
 @blueprint.post("/shelters/<int:place_id>/status")
 @requires("shelters")
 def shelter_set(place_id: int):  # type: ignore[no-untyped-def]
-    place = db().scalar(select(Place).where(Place.id == place_id, Place.municipality_id == tenant_id(),
+    place = db().scalar(select(Place).where(Place.id == place_id, Place.municipality_id == current_municipality_id(),
                                             Place.kind == "shelters"))
     if place is None:
         abort(404)
@@ -48,12 +48,12 @@ def shelter_set(place_id: int):  # type: ignore[no-untyped-def]
 @blueprint.get("/directory")
 @requires("view")
 def directory_home():  # type: ignore[no-untyped-def]
-    procedures = db().scalars(select(Procedure).where(Procedure.municipality_id == tenant_id())
+    procedures = db().scalars(select(Procedure).where(Procedure.municipality_id == current_municipality_id())
                               .order_by(Procedure.category, Procedure.id)).all()
     kind = request.args.get("kind", "facilities")
     if kind not in KINDS:
         abort(404)
-    places = db().scalars(select(Place).where(Place.municipality_id == tenant_id(), Place.kind == kind)
+    places = db().scalars(select(Place).where(Place.municipality_id == current_municipality_id(), Place.kind == kind)
                           .order_by(Place.name).limit(500)).all()
     return render_template("admin/directory.html", procedures=procedures, places=places, kind=kind, kinds=KIND_JA)
 
@@ -75,7 +75,7 @@ def directory_import():  # type: ignore[no-untyped-def]
     if token:
         if not token.isalnum():
             abort(400)
-        path = _upload_dir() / f"{tenant_id()}-{token}.csv"
+        path = _upload_dir() / f"{current_municipality_id()}-{token}.csv"
         if not path.exists():
             flash("アップロードの有効期限が切れました。もう一度選んでください。", "error")
             return redirect(url_for("admin.directory_home", kind=kind))
@@ -87,7 +87,7 @@ def directory_import():  # type: ignore[no-untyped-def]
             return redirect(url_for("admin.directory_home", kind=kind))
         data = upload.read()
     try:
-        report = import_places(db(), tenant_id(), kind, data)
+        report = import_places(db(), current_municipality_id(), kind, data)
     except CsvError as exc:
         db().rollback()
         flash(f"取り込めません（何も変更していません）：{exc}", "error")
@@ -100,5 +100,5 @@ def directory_import():  # type: ignore[no-untyped-def]
         return redirect(url_for("admin.directory_home", kind=kind))
     db().rollback()  # preview only
     token = secrets.token_hex(12)
-    (_upload_dir() / f"{tenant_id()}-{token}.csv").write_bytes(data)
+    (_upload_dir() / f"{current_municipality_id()}-{token}.csv").write_bytes(data)
     return render_template("admin/directory_preview.html", report=report, kind=kind, token=token, kinds=KIND_JA)

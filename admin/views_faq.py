@@ -7,7 +7,7 @@ import secrets
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from admin.auth import audit, db, requires, tenant_id, tenant_slug
+from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires
 from admin.blueprint import blueprint
 from faq.csvpack import from_csv, to_csv
 from faq.models import FaqEntry, FaqRevision, QuestionLog
@@ -17,7 +17,7 @@ FIELDS = ("question", "alt_questions", "answer", "category", "keywords", "links"
 
 
 def entry_or_404(entry_id: int) -> FaqEntry:
-    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == entry_id, FaqEntry.municipality_id == tenant_id()))
+    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == entry_id, FaqEntry.municipality_id == current_municipality_id()))
     if entry is None:
         abort(404)
     return entry
@@ -42,9 +42,9 @@ def form_to_raw(form, key: str) -> dict:  # type: ignore[no-untyped-def]
 @blueprint.get("/faq")
 @requires("view")
 def faq_list():  # type: ignore[no-untyped-def]
-    tid, q, category, status = tenant_id(), request.args.get("q", "").strip(), request.args.get("category", ""), \
+    municipality_id, q, category, status = current_municipality_id(), request.args.get("q", "").strip(), request.args.get("category", ""), \
         request.args.get("status", "")
-    query = select(FaqEntry).where(FaqEntry.municipality_id == tid)
+    query = select(FaqEntry).where(FaqEntry.municipality_id == municipality_id)
     if q:
         like = f"%{q}%"
         query = query.where(or_(FaqEntry.question.like(like), FaqEntry.answer.like(like), FaqEntry.key.like(like)))
@@ -53,11 +53,11 @@ def faq_list():  # type: ignore[no-untyped-def]
     if status in ("active", "inactive"):
         query = query.where(FaqEntry.active.is_(status == "active"))
     asked = dict(db().execute(select(QuestionLog.top_entry_id, func.count(QuestionLog.id)).where(
-        QuestionLog.municipality_id == tid).group_by(QuestionLog.top_entry_id)).all())
+        QuestionLog.municipality_id == municipality_id).group_by(QuestionLog.top_entry_id)).all())
     entries = db().scalars(query.order_by(FaqEntry.category, FaqEntry.id)).all()
     if request.args.get("sort") == "asked":
         entries = sorted(entries, key=lambda e: -asked.get(e.id, 0))
-    categories = db().scalars(select(FaqEntry.category).where(FaqEntry.municipality_id == tid).distinct()
+    categories = db().scalars(select(FaqEntry.category).where(FaqEntry.municipality_id == municipality_id).distinct()
                               .order_by(FaqEntry.category)).all()
     return render_template("admin/faq_list.html", entries=entries, categories=categories, asked=asked, q=q,
                            category=category, status=status)
@@ -76,12 +76,12 @@ def faq_edit(entry_id: int | None = None):  # type: ignore[no-untyped-def]
             abort(403)
         key = entry.key if entry else (request.form.get("key", "").strip() or f"faq-{secrets.token_hex(4)}")
         data = validate_entry(form_to_raw(request.form, key), "入力", errors)
-        if entry is None and db().scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant_id(),
+        if entry is None and db().scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == current_municipality_id(),
                                                                    FaqEntry.key == key)):
             errors.append(f"ID「{key}」はすでに使われています。")
         if data and not errors:
             before = entry.snapshot() if entry else None
-            result, saved = save_entry(db(), tenant_id(), data, current_user().username, entry)  # type: ignore[union-attr]
+            result, saved = save_entry(db(), current_municipality_id(), data, current_user().username, entry)  # type: ignore[union-attr]
             audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())
             db().commit()
             flash("保存しました。ボットはすぐにこの内容で回答します。", "ok")
@@ -115,7 +115,7 @@ def faq_revert(entry_id: int, revision: int):  # type: ignore[no-untyped-def]
     if old is None:
         abort(404)
     before = entry.snapshot()
-    save_entry(db(), tenant_id(), {**old.content, "id": entry.key}, current_user().username, entry)  # type: ignore[union-attr]
+    save_entry(db(), current_municipality_id(), {**old.content, "id": entry.key}, current_user().username, entry)  # type: ignore[union-attr]
     audit("faq_revert", "faq_entry", entry.id, before, entry.snapshot())
     db().commit()
     flash(f"版{revision}の内容に戻しました（新しい版として保存）。", "ok")
@@ -129,7 +129,7 @@ def faq_try():  # type: ignore[no-untyped-def]
     result = None
     if question:
         runtime = current_app.extensions["machimado"]
-        tenant = runtime.tenant(tenant_slug())
+        tenant = runtime.tenant(current_municipality_slug())
         matcher = runtime.matchers.get(db(), tenant.id, tenant.config)
         result = matcher.match(question)
     return render_template("admin/faq_try.html", question=question, result=result)
@@ -139,9 +139,9 @@ def faq_try():  # type: ignore[no-untyped-def]
 @requires("view")
 def faq_export(fmt: str):  # type: ignore[no-untyped-def]
     if fmt == "yaml":
-        body, mime = export_pack(db(), tenant_id(), f"{tenant_slug()}-export"), "application/x-yaml; charset=utf-8"
+        body, mime = export_pack(db(), current_municipality_id(), f"{current_municipality_slug()}-export"), "application/x-yaml; charset=utf-8"
     elif fmt == "csv":
-        entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == tenant_id())
+        entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == current_municipality_id())
                                .order_by(FaqEntry.category, FaqEntry.key)).all()
         body, mime = to_csv([e.snapshot() for e in entries]), "text/csv; charset=utf-8"
     else:
@@ -167,7 +167,7 @@ def faq_import():  # type: ignore[no-untyped-def]
     except (PackError, UnicodeDecodeError) as exc:
         flash(f"取り込みませんでした：{exc}", "error")
         return redirect(url_for("admin.faq_list"))
-    report = import_entries(db(), tenant_id(), entries, author=current_user().username)  # type: ignore[union-attr]
+    report = import_entries(db(), current_municipality_id(), entries, author=current_user().username)  # type: ignore[union-attr]
     audit("faq_import", "faq_pack", upload.filename, None, report.as_dict())
     db().commit()
     flash(f"取り込みました：新規 {report.created}件、更新 {report.updated}件、変更なし {report.unchanged}件", "ok")

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
-from admin.auth import audit, current_user, db, requires, tenant_id
+from admin.auth import audit, current_municipality_id, current_user, db, requires
 from admin.blueprint import blueprint
 from admin.inbox import group_questions, logs_by_ids, unanswered
-from faq.models import FaqEntry
+from faq.models import FaqEntry, QuestionLog
 from faq.packs import save_entry, validate_entry
 
 
 @blueprint.get("/inbox")
 @requires("view")
 def inbox():  # type: ignore[no-untyped-def]
-    groups = group_questions(unanswered(db(), tenant_id()))
-    entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == tenant_id(), FaqEntry.active.is_(True))
+    groups = group_questions(unanswered(db(), current_municipality_id()))
+    entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == current_municipality_id(), FaqEntry.active.is_(True))
                            .order_by(FaqEntry.category, FaqEntry.question)).all()
     return render_template("admin/inbox.html", groups=groups[:100], entries=entries)
 
 
-def _group_logs():  # type: ignore[no-untyped-def]
-    logs = logs_by_ids(db(), tenant_id(), request.form.get("ids", ""))
+def _group_logs() -> list[QuestionLog]:
+    logs = logs_by_ids(db(), current_municipality_id(), request.form.get("ids", ""))
     if not logs:
         abort(404)
     return logs
@@ -43,13 +45,9 @@ def inbox_create():  # type: ignore[no-untyped-def]
     if errors or data is None:
         flash("FAQを作れませんでした：" + "／".join(errors), "error")
         return redirect(url_for("admin.inbox"))
-    _, entry = save_entry(db(), tenant_id(), data, current_user().username)  # type: ignore[union-attr]
-    for log in logs:
-        log.handled = True
-    audit("faq_created", "faq_entry", entry.id, None, entry.snapshot())
-    db().commit()
-    flash(f"FAQ「{question}」を作りました。", "ok")
-    return redirect(url_for("admin.inbox"))
+    _, entry = save_entry(db(), current_municipality_id(), data, current_user().username)  # type: ignore[union-attr]
+    return _close(logs, f"FAQ「{question}」を作りました。", "faq_created", "faq_entry", entry.id, None,
+                  entry.snapshot())
 
 
 @blueprint.post("/inbox/attach")
@@ -57,7 +55,7 @@ def inbox_create():  # type: ignore[no-untyped-def]
 def inbox_attach():  # type: ignore[no-untyped-def]
     logs = _group_logs()
     entry = db().scalar(select(FaqEntry).where(FaqEntry.id == int(request.form.get("entry_id") or 0),
-                                               FaqEntry.municipality_id == tenant_id()))
+                                               FaqEntry.municipality_id == current_municipality_id()))
     if entry is None:
         abort(404)
     before = entry.snapshot()
@@ -65,23 +63,26 @@ def inbox_attach():  # type: ignore[no-untyped-def]
     for text in dict.fromkeys(log.text[:200] for log in logs):
         if text not in phrasings and text != entry.question:
             phrasings.append(text)
-    save_entry(db(), tenant_id(), {**before, "alt_questions": phrasings}, current_user().username,  # type: ignore[union-attr]
+    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, current_user().username,  # type: ignore[union-attr]
                entry)
-    for log in logs:
-        log.handled = True
-    audit("faq_phrasings_added", "faq_entry", entry.id, before, entry.snapshot())
-    db().commit()
-    flash(f"「{entry.question}」の言い換えとして追加しました。次から同じ質問に回答します。", "ok")
-    return redirect(url_for("admin.inbox"))
+    return _close(logs, f"「{entry.question}」の言い換えとして追加しました。次から同じ質問に回答します。",
+                  "faq_phrasings_added", "faq_entry", entry.id, before, entry.snapshot())
 
 
 @blueprint.post("/inbox/handled")
 @requires("faq")
 def inbox_handled():  # type: ignore[no-untyped-def]
     logs = _group_logs()
+    return _close(logs, f"{len(logs)}件を対応済みにしました。", "questions_handled", "question_logs",
+                  ",".join(str(log.id) for log in logs[:20]))
+
+
+def _close(logs: list[QuestionLog], message: str, *audited: Any) -> Response:
+    """Mark the inbox group handled, write the audit entry (``audited`` as :func:`audit` takes it), commit and go
+    back to the inbox with ``message``."""
     for log in logs:
         log.handled = True
-    audit("questions_handled", "question_logs", ",".join(str(log.id) for log in logs[:20]))
+    audit(*audited)
     db().commit()
-    flash(f"{len(logs)}件を対応済みにしました。", "ok")
+    flash(message, "ok")
     return redirect(url_for("admin.inbox"))

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from admin.auth import audit, current_user, db, requires, tenant_id, tenant_slug
+from admin.auth import audit, current_municipality_id, current_municipality_slug, current_user, db, requires
 from admin.blueprint import blueprint
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
@@ -18,7 +18,7 @@ from core.timeutil import parse_local
 
 
 def notice_or_404(notice_id: int) -> Notice:
-    notice = get_notice(db(), tenant_id(), notice_id)
+    notice = get_notice(db(), current_municipality_id(), notice_id)
     if notice is None:
         abort(404)
     return notice
@@ -26,15 +26,15 @@ def notice_or_404(notice_id: int) -> Notice:
 
 def _tenant():  # type: ignore[no-untyped-def]
     runtime = current_app.extensions["machimado"]
-    return runtime, runtime.tenant(tenant_slug())
+    return runtime, runtime.tenant(current_municipality_slug())
 
 
 @blueprint.get("/notices")
 @requires("view")
 def notices():  # type: ignore[no-untyped-def]
-    rows = db().scalars(select(Notice).where(Notice.municipality_id == tenant_id()).order_by(Notice.id.desc())
+    rows = db().scalars(select(Notice).where(Notice.municipality_id == current_municipality_id()).order_by(Notice.id.desc())
                         .limit(100)).all()
-    return render_template("admin/notices.html", rows=rows, state=state_of(db(), tenant_id()))
+    return render_template("admin/notices.html", rows=rows, state=state_of(db(), current_municipality_id()))
 
 
 def _when(value: str) -> datetime | None:
@@ -82,7 +82,7 @@ def notice_new():  # type: ignore[no-untyped-def]
 @requires("view")
 def notice_show(notice_id: int):  # type: ignore[no-untyped-def]
     notice = notice_or_404(notice_id)
-    shown = preview(db(), tenant_id(), notice)
+    shown = preview(db(), current_municipality_id(), notice)
     return render_template("admin/notice_show.html", notice=notice, shown=shown, progress=progress(db(), notice.id))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from admin.auth import audit, db, requires, tenant_id
+from admin.auth import audit, current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from faq.kb import DEFAULT_SYNONYMS_PATH
 from faq.models import SynonymSet
@@ -35,7 +35,7 @@ def parse_groups(text: str) -> tuple[list[list[str]], list[str]]:
 def synonyms():  # type: ignore[no-untyped-def]
     from admin.auth import allowed, current_user
 
-    row = db().get(SynonymSet, tenant_id())
+    row = db().get(SynonymSet, current_municipality_id())
     text = "\n".join(", ".join(g) for g in (row.groups if row else []))
     errors: list[str] = []
     if request.method == "POST":
@@ -48,11 +48,11 @@ def synonyms():  # type: ignore[no-untyped-def]
         if not errors:
             before = {"groups": row.groups} if row else None
             if row is None:
-                row = SynonymSet(municipality_id=tenant_id(), groups=groups)
+                row = SynonymSet(municipality_id=current_municipality_id(), groups=groups)
                 db().add(row)
             else:
                 row.groups = groups
-            audit("synonyms_saved", "synonym_set", tenant_id(), before, {"groups": groups})
+            audit("synonyms_saved", "synonym_set", current_municipality_id(), before, {"groups": groups})
             db().commit()
             flash("同義語辞書を保存しました。ボットはすぐに使い始めます。", "ok")
             return redirect(url_for("admin.synonyms"))

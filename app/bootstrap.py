@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import migrations as migrate
 from bot.runtime import Runtime
 from core.db import session_scope
-from core.tenants import sync_municipalities
+from core.tenancy import sync_municipalities
 from directory.additions import apply_additions
 from directory.importer import import_places
 from directory.models import Place, Procedure
@@ -26,14 +26,14 @@ def init_database(runtime: Runtime, load_demo: bool = True) -> dict[str, dict[st
     migrate.upgrade(runtime.engine)
     loaded: dict[str, dict[str, int]] = {}
     with session_scope(runtime.sessions) as session:
-        ids = sync_municipalities(session, runtime.settings)
-        for slug, muni_id in ids.items():
+        ids = sync_municipalities(session, runtime.settings.municipalities)
+        for slug, municipality_id in ids.items():
             config = runtime.settings.municipalities[slug]
             pack = config.faq_pack_path or (DEMO_PACK if load_demo else None)
-            empty = not session.scalar(select(func.count(FaqEntry.id)).where(FaqEntry.municipality_id == muni_id))
+            empty = not session.scalar(select(func.count(FaqEntry.id)).where(FaqEntry.municipality_id == municipality_id))
             if pack and empty:
-                loaded[slug] = import_entries(session, muni_id, load_pack_file(pack), author="init").as_dict()
-            seed_directory(session, muni_id, demo=load_demo and slug == "sample" and not config.faq_pack_path)
+                loaded[slug] = import_entries(session, municipality_id, load_pack_file(pack), author="init").as_dict()
+            seed_directory(session, municipality_id, demo=load_demo and slug == "sample" and not config.faq_pack_path)
     return loaded
 
 

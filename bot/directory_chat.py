@@ -6,7 +6,7 @@ live in directory/ and are shared with the CLI.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot import cards
 from bot import messages as m
-from broadcasts.models import MunicipalityState
+from broadcasts.richmenu import current_disaster
 from core.models import Follower
 from core.tenancy import MunicipalityConfig
+from core.timeutil import as_utc, utcnow
 from directory.models import Place, Procedure
 from directory.places import nearest, open_shelters
 from faq import service
@@ -30,60 +31,55 @@ AED_WORDS = {"aed", "aedはどこ", "aedはどこですか", "近くのaed", "ae
 PENDING_TTL = timedelta(minutes=15)
 
 
-def render_candidate(session: Session, tenant_id: int, config: MunicipalityConfig, kind: str, row_id: int,
+def render_candidate(session: Session, municipality_id: int, config: MunicipalityConfig, kind: str, row_id: int,
                      log_id: int | None) -> lm.Reply | None:
     """The answer for one ranked item, whatever its kind; None when it no longer exists."""
     if kind == "procedure":
-        proc = session.scalar(select(Procedure).where(Procedure.id == row_id, Procedure.municipality_id == tenant_id))
+        proc = session.scalar(select(Procedure).where(Procedure.id == row_id, Procedure.municipality_id == municipality_id))
         return cards.procedure_card(config, proc) + [lm.text("役に立ちましたか？", m.feedback_items(0, log_id))] \
             if proc else None
     if kind == "facility":
-        place = session.scalar(select(Place).where(Place.id == row_id, Place.municipality_id == tenant_id))
+        place = session.scalar(select(Place).where(Place.id == row_id, Place.municipality_id == municipality_id))
         return cards.facility_cards(config, [place]) if place else None
-    entry = service.get_entry(session, tenant_id, row_id)
+    entry = service.get_entry(session, municipality_id, row_id)
     return m.answer(config, entry, log_id) if entry else None
 
 
-def facility_intent(session: Session, tenant_id: int, query: Analysis) -> list[Place]:
+def facility_intent(session: Session, municipality_id: int, query: Analysis) -> list[Place]:
     """"体育館を予約したい": facilities whose names contain a word of the question, when it is about booking."""
     words = set(query.words)
     if not words & RESERVE_WORDS and not any(w in query.folded for w in ("予約", "借り", "空き")):
         return []
-    places = session.scalars(select(Place).where(Place.municipality_id == tenant_id, Place.kind == "facilities")
+    places = session.scalars(select(Place).where(Place.municipality_id == municipality_id, Place.kind == "facilities")
                              .order_by(Place.id)).all()
     nouns = [w for w in words if len(w) >= 2 and w not in RESERVE_WORDS]
     hits = [p for p in places if any(w in fold(p.name) for w in nouns)]
     return sorted(hits, key=lambda p: not (p.additions or {}).get("reservation_url"))[:10]
 
 
-def disaster_type(session: Session, tenant_id: int) -> str:
-    state = session.get(MunicipalityState, tenant_id)
-    return state.disaster_type if state and state.disaster_mode else ""
-
-
-def shelters_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
-    kind_of_disaster = disaster_type(session, tenant_id)
-    found = nearest(session, tenant_id, "shelters", lat, lon, limit=5, open_only=True,
+def shelters_near(session: Session, municipality_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
+    kind_of_disaster = current_disaster(session, municipality_id) or ""
+    found = nearest(session, municipality_id, "shelters", lat, lon, limit=5, open_only=True,
                     disaster_type=kind_of_disaster)
     any_open = bool(found)
     if not found:
-        designated = [n for n in nearest(session, tenant_id, "shelters", lat, lon, limit=20,
+        designated = [n for n in nearest(session, municipality_id, "shelters", lat, lon, limit=20,
                                          disaster_type=kind_of_disaster)
                       if (n.place.attributes or {}).get("designated_shelter")]
         found = designated[:5]
     return cards.shelters_reply(config, found, any_open, kind_of_disaster)
 
 
-def shelter_question(session: Session, tenant_id: int, config: MunicipalityConfig) -> lm.Reply:
-    opened = open_shelters(session, tenant_id)
+def shelter_question(session: Session, municipality_id: int, config: MunicipalityConfig) -> lm.Reply:
+    opened = open_shelters(session, municipality_id)
     if opened:
         lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:10])
         return [cards.ask_location(f"現在開設中の避難所です。\n{lines}\n\n位置情報を送ると、近い順にご案内します。")]
     return [cards.ask_location("現在、開設中の避難所はありません。\n位置情報を送ると、近くの指定避難所をご案内します。")]
 
 
-def open_shelters_lead(session: Session, tenant_id: int) -> lm.Reply:
-    opened = open_shelters(session, tenant_id)
+def open_shelters_lead(session: Session, municipality_id: int) -> lm.Reply:
+    opened = open_shelters(session, municipality_id)
     if not opened:
         return []
     lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:8])
@@ -92,18 +88,17 @@ def open_shelters_lead(session: Session, tenant_id: int) -> lm.Reply:
 
 def remember(follower: Follower | None, lookup: str) -> None:
     if follower is not None:
-        follower.pending_lookup, follower.pending_at = lookup, datetime.now(UTC)
+        follower.pending_lookup, follower.pending_at = lookup, utcnow()
 
 
 def pending(follower: Follower | None) -> str:
     if follower is None or not follower.pending_lookup or follower.pending_at is None:
         return ""
-    at = follower.pending_at if follower.pending_at.tzinfo else follower.pending_at.replace(tzinfo=UTC)
-    return follower.pending_lookup if datetime.now(UTC) - at <= PENDING_TTL else ""
+    return follower.pending_lookup if utcnow() - as_utc(follower.pending_at) <= PENDING_TTL else ""
 
 
-def aed_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
-    found = nearest(session, tenant_id, "aed", lat, lon, limit=3)
+def aed_near(session: Session, municipality_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
+    found = nearest(session, municipality_id, "aed", lat, lon, limit=3)
     if not found:
         return [lm.text("近くのAEDが見つかりませんでした。緊急のときは119番に通報してください。")]
     lines = "\n".join(f"{i}. {n.place.name}（約{round(n.distance_m, -1):.0f}m）"
@@ -115,7 +110,7 @@ def aed_near(session: Session, tenant_id: int, config: MunicipalityConfig, lat: 
              "address": lm.clip(first.address or first.name, 100), "latitude": first.lat, "longitude": first.lon}]
 
 
-def on_location(session: Session, tenant_id: int, config: MunicipalityConfig, follower: Follower | None,
+def on_location(session: Session, municipality_id: int, config: MunicipalityConfig, follower: Follower | None,
                 message: dict[str, Any]) -> lm.Reply:
     try:
         lat, lon = float(message["latitude"]), float(message["longitude"])
@@ -125,5 +120,5 @@ def on_location(session: Session, tenant_id: int, config: MunicipalityConfig, fo
     if follower is not None:
         follower.pending_lookup = None
     if lookup == "aed":
-        return aed_near(session, tenant_id, config, lat, lon)
-    return shelters_near(session, tenant_id, config, lat, lon)
+        return aed_near(session, municipality_id, config, lat, lon)
+    return shelters_near(session, municipality_id, config, lat, lon)

@@ -20,6 +20,7 @@ from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
 from bot.runtime import Runtime, Tenant
+from broadcasts.richmenu import current_disaster
 from core.models import Follower
 from directory.models import Procedure
 from faq import service
@@ -63,17 +64,10 @@ CONTACT_WORDS = {"問い合わせ", "問い合わせ先", "お問い合わせ", 
 MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方"}
 
 
-def disaster_mode(ctx: Context) -> bool:
-    from broadcasts.models import MunicipalityState
-
-    state = ctx.session.get(MunicipalityState, ctx.tenant.id)
-    return bool(state and state.disaster_mode)
-
-
 def fallback(ctx: Context) -> lm.Reply:
     """In disaster mode the fallback leads with emergencies and open shelters."""
     lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) + dchat.open_shelters_lead(ctx.session, ctx.tenant.id) \
-        if disaster_mode(ctx) else []
+        if current_disaster(ctx.session, ctx.tenant.id) is not None else []
     return lead + m.fallback(ctx.config)
 
 
@@ -156,54 +150,94 @@ def on_unfollow(ctx: Context) -> lm.Reply:
     return []
 
 
-def _int(params: dict[str, list[str]], name: str) -> int | None:
-    value = (params.get(name) or [""])[0]
-    return int(value) if value.isdigit() else None
+class Params:
+    """A postback's query string (``action=answer&entry=12&q=34``), read leniently: a missing or odd value is
+    the default, never an exception."""
+
+    def __init__(self, data: str) -> None:
+        self._params = parse_qs(data)
+
+    def text(self, name: str, default: str = "") -> str:
+        return (self._params.get(name) or [default])[0]
+
+    def number(self, name: str) -> int | None:
+        value = self.text(name)
+        return int(value) if value.isdigit() else None
+
+
+def postback_answer(ctx: Context, params: Params) -> lm.Reply:
+    """A もしかして choice or a category list item: show that entry's answer (or card)."""
+    reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, params.text("kind", "faq"),
+                                   params.number("entry") or 0, params.number("q"))
+    return reply if reply is not None else fallback(ctx)
+
+
+def postback_bring(ctx: Context, params: Params) -> lm.Reply:
+    proc = ctx.session.scalar(select(Procedure).where(Procedure.id == (params.number("id") or 0),
+                                                      Procedure.municipality_id == ctx.tenant.id))
+    return cards.bring_list(ctx.config, proc) if proc else fallback(ctx)
+
+
+def postback_feedback(ctx: Context, params: Params) -> lm.Reply:
+    helpful = params.text("v", "0") == "1"
+    service.record_feedback(ctx.session, ctx.tenant.id, params.number("q"), params.number("entry"), helpful)
+    return m.thanks(helpful)
+
+
+def postback_category(ctx: Context, params: Params) -> lm.Reply:
+    name = params.text("name")
+    entries = ctx.session.scalars(select(FaqEntry).where(
+        FaqEntry.municipality_id == ctx.tenant.id, FaqEntry.category == name, FaqEntry.active.is_(True))
+        .order_by(FaqEntry.id).limit(12)).all()
+    return m.category_questions(ctx.config, name, list(entries))
+
+
+def postback_none(ctx: Context, params: Params) -> lm.Reply:
+    """どれも違う: the question was not answered after all."""
+    qlog = service.get_question(ctx.session, ctx.tenant.id, params.number("q") or 0)
+    if qlog is not None:
+        qlog.outcome = "fallback"
+    return fallback(ctx)
+
+
+def postback_preferences(ctx: Context, params: Params) -> lm.Reply:
+    """配信設定: show them, choose a district, toggle a topic, set the district (one resident, not a group)."""
+    if not ctx.event.user_id or ctx.event.in_group:
+        return []
+    follower = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+    action, name = params.text("action"), params.text("name")
+    if action == "districts":
+        return prefs.district_choices(ctx.config)
+    note = ""
+    if action == "topic":
+        note = prefs.toggle_topic(ctx.config, follower, name)
+    elif action == "district":
+        note = prefs.set_district(ctx.config, follower, name)
+    return prefs.settings_reply(ctx.config, follower, note)
+
+
+def postback_notices(ctx: Context, params: Params) -> lm.Reply:
+    return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, params.text("emergency", "0") == "1")
+
+
+POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
+    "answer": postback_answer,
+    "bring": postback_bring,
+    "feedback": postback_feedback,
+    "category": postback_category,
+    "none": postback_none,
+    **dict.fromkeys(("prefs", "topic", "districts", "district"), postback_preferences),
+    "notices": postback_notices,
+}
 
 
 def on_postback(ctx: Context) -> lm.Reply:
-    params = parse_qs(ctx.event.postback_data)
-    action = (params.get("action") or [""])[0]
-    tid = ctx.tenant.id
-    if action == "answer":
-        kind = (params.get("kind") or ["faq"])[0]
-        reply = dchat.render_candidate(ctx.session, tid, ctx.config, kind, _int(params, "entry") or 0,
-                                       _int(params, "q"))
-        return reply if reply is not None else fallback(ctx)
-    if action == "bring":
-        proc = ctx.session.scalar(select(Procedure).where(Procedure.id == (_int(params, "id") or 0),
-                                                          Procedure.municipality_id == tid))
-        return cards.bring_list(ctx.config, proc) if proc else fallback(ctx)
-    if action == "feedback":
-        helpful = (params.get("v") or ["0"])[0] == "1"
-        service.record_feedback(ctx.session, tid, _int(params, "q"), _int(params, "entry"), helpful)
-        return m.thanks(helpful)
-    if action == "category":
-        name = (params.get("name") or [""])[0]
-        entries = ctx.session.scalars(select(FaqEntry).where(
-            FaqEntry.municipality_id == tid, FaqEntry.category == name, FaqEntry.active.is_(True))
-            .order_by(FaqEntry.id).limit(12)).all()
-        return m.category_questions(ctx.config, name, list(entries))
-    if action == "none":
-        qlog = service.get_question(ctx.session, tid, _int(params, "q") or 0)
-        if qlog is not None:
-            qlog.outcome = "fallback"
-        return fallback(ctx)
-    if action in ("prefs", "topic", "districts", "district") and ctx.event.user_id and not ctx.event.in_group:
-        follower = upsert_follower(ctx.session, tid, ctx.event.user_id)
-        name = (params.get("name") or [""])[0]
-        if action == "districts":
-            return prefs.district_choices(ctx.config)
-        note = ""
-        if action == "topic":
-            note = prefs.toggle_topic(ctx.config, follower, name)
-        elif action == "district":
-            note = prefs.set_district(ctx.config, follower, name)
-        return prefs.settings_reply(ctx.config, follower, note)
-    if action == "notices":
-        return prefs.notices_reply(ctx.session, tid, ctx.config, (params.get("emergency") or ["0"])[0] == "1")
-    log.info("postback with unknown action ignored")
-    return []
+    params = Params(ctx.event.postback_data)
+    handler = POSTBACKS.get(params.text("action"))
+    if handler is None:
+        log.info("postback with unknown action ignored")
+        return []
+    return handler(ctx, params)
 
 
 def on_join(ctx: Context) -> lm.Reply:

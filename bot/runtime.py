@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import make_engine, make_session_factory, session_scope
 from core.models import Municipality
 from core.settings import Settings
-from core.tenancy import MunicipalityConfig
-from core.tenants import sync_municipalities
+from core.tenancy import MunicipalityConfig, sync_municipalities
 from faq.kb import MatcherCache
 from line.client import LineClient
 from line.reply_sender import ReplySender
@@ -71,7 +70,7 @@ class Runtime:
             with session_scope(self.sessions) as session:
                 row_id = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
                 if row_id is None:
-                    row_id = sync_municipalities(session, self.settings)[slug]
+                    row_id = sync_municipalities(session, self.settings.municipalities)[slug]
             tenant = Tenant(row_id, self.settings.municipalities[slug])
             self._tenants[slug] = tenant
         return tenant

@@ -14,23 +14,20 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from broadcasts.audience import Target, chunks, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
+from core.timeutil import utcnow
 from line.client import SendResult
 
 log = logging.getLogger(__name__)
 MULTICAST_MAX = 500
 MAX_ATTEMPTS = 8
 BACKOFF_S = (0.5, 1, 2, 4, 8, 15, 30, 60)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def plan_notice(session: Session, notice: Notice) -> int:
@@ -50,7 +47,7 @@ def plan_notice(session: Session, notice: Notice) -> int:
             session.add(NoticeBatch(notice_id=notice.id, seq=seq, kind="multicast", recipients=users,
                                     recipient_count=len(users), retry_key=str(uuid.uuid4())))
     notice.recipients_total = total
-    notice.planned_at = now_utc()
+    notice.planned_at = utcnow()
     notice.status = "sending" if total else "sent"
     if not total:
         notice.finished_at = notice.planned_at
@@ -59,7 +56,7 @@ def plan_notice(session: Session, notice: Notice) -> int:
 
 def plan_due(session: Session, now: datetime | None = None) -> list[int]:
     """Plan every scheduled notice whose time has come (safe with several workers on PostgreSQL)."""
-    query = select(Notice).where(Notice.status == "scheduled", Notice.scheduled_at <= (now or now_utc()))
+    query = select(Notice).where(Notice.status == "scheduled", Notice.scheduled_at <= (now or utcnow()))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     planned = []
@@ -98,7 +95,7 @@ def claim_batches(session: Session, worker_id: str, lease: timedelta, limit: int
     PostgreSQL locks the chosen rows with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never pick
     the same batch; SQLite has a single writer, and the claimable condition is re-checked in the UPDATE.
     """
-    now = now_utc()
+    now = utcnow()
     chosen = select(NoticeBatch.id).where(_claimable(now, lease)).order_by(NoticeBatch.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         # A materialized CTE: as a plain IN-subquery, PostgreSQL may re-run the locking select and
@@ -137,7 +134,7 @@ def record_result(session: Session, job: Job, worker_id: str, result: SendResult
     mine = and_(NoticeBatch.id == job.batch_id, NoticeBatch.status == "sending", NoticeBatch.claimed_by == worker_id)
     counter = None
     if result.delivered:
-        values = {"status": "sent", "sent_at": now_utc(), "request_id": result.request_id[:64],
+        values = {"status": "sent", "sent_at": utcnow(), "request_id": result.request_id[:64],
                   "last_error": "" if result.ok else "409: accepted earlier under the same retry key"}
         counter, outcome = Notice.recipients_sent, Outcome("sent")
     else:
@@ -145,7 +142,7 @@ def record_result(session: Session, job: Job, worker_id: str, result: SendResult
         attempts = session.scalar(select(NoticeBatch.attempts).where(NoticeBatch.id == job.batch_id)) or 0
         if result.retryable and attempts < MAX_ATTEMPTS:
             delay = result.retry_after_s or BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1]
-            values = {"status": "pending", "next_attempt_at": now_utc() + timedelta(seconds=delay),
+            values = {"status": "pending", "next_attempt_at": utcnow() + timedelta(seconds=delay),
                       "last_error": error}
             outcome = Outcome("retry", delay)
         else:
@@ -174,7 +171,7 @@ def finish_if_done(session: Session, notice_id: int) -> None:
     session.refresh(notice)
     failed = notice.recipients_failed
     notice.status = "sent" if not failed else ("failed" if failed >= notice.recipients_total else "partially_failed")
-    notice.finished_at = now_utc()
+    notice.finished_at = utcnow()
 
 
 def progress(session: Session, notice_id: int) -> dict[str, int]:

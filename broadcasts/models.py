@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, municipality_column
+from core.timeutil import utcnow
 
 
 class Notice(Base):
@@ -21,7 +22,7 @@ class Notice(Base):
     __table_args__ = (Index("ix_notices_muni_status", "municipality_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int] = municipality_column()
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(40), default="行政")
@@ -74,8 +75,7 @@ class MunicipalityState(Base):
 
     __tablename__ = "municipality_state"
 
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    municipality_id: Mapped[int] = municipality_column(primary_key=True)
     disaster_mode: Mapped[bool] = mapped_column(Boolean, default=False)
     disaster_type: Mapped[str] = mapped_column(String(40), default="")
     rich_menus: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # name -> LINE richMenuId

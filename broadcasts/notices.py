@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from broadcasts.audience import Target, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
+from core.timeutil import as_utc, utcnow
 from line import messages as m
 
 MAX_BODY = 4000
@@ -45,12 +46,6 @@ def render(config: MunicipalityConfig, title: str, body: str, severity: str,
     return messages
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def create_notice(session: Session, municipality_id: int, config: MunicipalityConfig, *, title: str, body: str,
                   category: str, severity: str = "normal", districts: list[str] | None = None,
                   links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None,
@@ -68,8 +63,9 @@ def create_notice(session: Session, municipality_id: int, config: MunicipalityCo
     unknown = sorted(set(districts or ()) - set(config.districts))
     if unknown:
         raise NoticeError(f"地区「{'、'.join(unknown)}」は設定されていません。")
-    scheduled_at, expires_at = _aware(scheduled_at), _aware(expires_at)
-    if expires_at and expires_at <= (scheduled_at or datetime.now(UTC)):
+    scheduled_at = as_utc(scheduled_at) if scheduled_at else None
+    expires_at = as_utc(expires_at) if expires_at else None
+    if expires_at and expires_at <= (scheduled_at or utcnow()):
         raise NoticeError("掲載期限は配信日時より後にしてください。")
     if location is not None and not (-90 <= float(location.get("latitude", 999)) <= 90
                                      and -180 <= float(location.get("longitude", 999)) <= 180):
@@ -78,7 +74,7 @@ def create_notice(session: Session, municipality_id: int, config: MunicipalityCo
                     severity=severity, target={"districts": list(districts or [])}, links=list(links or []),
                     location=location, messages=render(config, title, body, severity, links, location),
                     status="draft" if draft else "scheduled",
-                    scheduled_at=scheduled_at or datetime.now(UTC), expires_at=expires_at, created_by=created_by)
+                    scheduled_at=scheduled_at or utcnow(), expires_at=expires_at, created_by=created_by)
     session.add(notice)
     session.flush()
     return notice
@@ -113,10 +109,10 @@ def cancel(session: Session, notice: Notice) -> bool:
 def current_notices(session: Session, municipality_id: int, emergency_only: bool = False,
                     limit: int = 5) -> list[Notice]:
     """Sent notices that have not expired, newest first (what residents ask for in chat)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     query = (select(Notice).where(Notice.municipality_id == municipality_id,
                                   Notice.status.in_(("sending", "sent", "partially_failed")))
              .order_by(Notice.scheduled_at.desc()).limit(50))
     if emergency_only:
         query = query.where(Notice.severity == "emergency")
-    return [n for n in session.scalars(query) if _aware(n.expires_at) is None or _aware(n.expires_at) > now][:limit]
+    return [n for n in session.scalars(query) if n.expires_at is None or as_utc(n.expires_at) > now][:limit]

@@ -43,6 +43,13 @@ def load_spec(path: Path = DEFAULT_SPEC) -> dict[str, dict[str, Any]]:
     return menus
 
 
+def current_disaster(session: Session, municipality_id: int) -> str | None:
+    """While disaster mode is on, the kind of disaster ('' when staff did not name one); None when it is off.
+    The one reader of the switch for the conversation (fallbacks lead with emergencies, shelters by kind)."""
+    state = session.get(MunicipalityState, municipality_id)
+    return (state.disaster_type or "") if state and state.disaster_mode else None
+
+
 def state_of(session: Session, municipality_id: int) -> MunicipalityState:
     state = session.get(MunicipalityState, municipality_id)
     if state is None:

@@ -22,10 +22,10 @@ def admin_group() -> None:
 @click.password_option(help="At least 10 characters (prompted when omitted).")
 def create_user_cmd(username: str, role: str, slug: str | None, display_name: str, password: str) -> None:
     with runtime_from_env() as runtime:
-        muni_id = None if role == "superuser" else resolve_tenant(runtime, slug).id
+        municipality_id = None if role == "superuser" else resolve_tenant(runtime, slug).id
         try:
             with session_scope(runtime.sessions) as session:
-                create_user(session, username, password, role, muni_id, display_name)
+                create_user(session, username, password, role, municipality_id, display_name)
         except AuthError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"created {role} {username!r}" + (f" for {slug or runtime.settings.default_slug}" if muni_id else ""))
+        click.echo(f"created {role} {username!r}" + (f" for {slug or runtime.settings.default_slug}" if municipality_id else ""))

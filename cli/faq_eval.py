@@ -19,7 +19,7 @@ import migrations as migrate
 from bot.runtime import Runtime
 from core.db import session_scope
 from core.settings import load_settings
-from core.tenants import sync_municipalities
+from core.tenancy import sync_municipalities
 from faq import service
 from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
@@ -40,22 +40,22 @@ def evaluation_kb(entries: list[dict]) -> Iterator[tuple[Session, Matcher, int]]
         try:
             migrate.upgrade(runtime.engine)
             with session_scope(runtime.sessions) as session:
-                muni_id = sync_municipalities(session, settings)[settings.default_slug]
-                import_entries(session, muni_id, entries, author="eval")
+                municipality_id = sync_municipalities(session, settings.municipalities)[settings.default_slug]
+                import_entries(session, municipality_id, entries, author="eval")
             with session_scope(runtime.sessions) as session:
-                matcher = runtime.matchers.get(session, muni_id, settings.default_municipality)
+                matcher = runtime.matchers.get(session, municipality_id, settings.default_municipality)
                 matcher.warm_up()
-                yield session, matcher, muni_id
+                yield session, matcher, municipality_id
         finally:
             runtime.close()
 
 
 def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = False) -> dict:
-    with evaluation_kb(entries) as (session, matcher, muni_id):
+    with evaluation_kb(entries) as (session, matcher, municipality_id):
         def match(query: str, excluded: set[str]):  # type: ignore[no-untyped-def]
             if excluded:
                 return matcher.match(query, exclude=frozenset(excluded))
-            return service.ask(session, matcher, muni_id, query, channel="eval", record=False)[0]
+            return service.ask(session, matcher, municipality_id, query, channel="eval", record=False)[0]
 
         metrics = evaluate_leave_out(cases, match) if leave_out else evaluate(cases, match)
         metrics["entries"] = len(entries)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import ForeignKey, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -30,9 +30,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def utcnow() -> datetime:
-    """Timestamp callable for column defaults (timezone-aware UTC)."""
-    return datetime.now(UTC)
+def municipality_column(**column: Any) -> Any:
+    """``municipality_id`` of a municipality-scoped row: a foreign key that goes with its municipality
+    (ON DELETE CASCADE). Every query on such a table filters on it (tenant isolation)."""
+    return mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), **column)
 
 
 def make_engine(url: str) -> Engine:

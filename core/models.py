@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, municipality_column
+from core.timeutil import utcnow
 
 
 class Municipality(Base):
@@ -30,7 +31,7 @@ class Follower(Base):
     __table_args__ = (UniqueConstraint("municipality_id", "line_user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = municipality_column(index=True)
     line_user_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="following")
     language: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -53,7 +54,7 @@ class ProcessedEvent(Base):
                       Index("ix_processed_events_received_at", "received_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int] = municipality_column()
     dedupe_key: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.errors import ConfigError
+from core.models import Municipality
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 DEV_CHANNEL_SECRET = "dev-channel-secret"
@@ -183,3 +186,19 @@ def load_municipalities(path: Path, env: Mapping[str, str],
     if default_slug not in result:
         raise ConfigError(f"{path}: default {default_slug!r} is not one of the municipalities.")
     return result, default_slug
+
+
+def sync_municipalities(session: Session, configs: Mapping[str, MunicipalityConfig]) -> dict[str, int]:
+    """Keep the municipalities table in step with the configuration: insert and rename the configured
+    municipalities, return ``{slug: id}``. Never deletes data."""
+    rows = {m.slug: m for m in session.scalars(select(Municipality))}
+    for slug, config in configs.items():
+        row = rows.get(slug)
+        if row is None:
+            row = Municipality(slug=slug, name=config.name)
+            session.add(row)
+            rows[slug] = row
+        elif row.name != config.name:
+            row.name = config.name
+    session.flush()
+    return {slug: rows[slug].id for slug in configs}

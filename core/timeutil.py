@@ -10,6 +10,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC (also the timestamp default of every model's columns)."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite returns stored UTC times without tzinfo)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def zone() -> ZoneInfo:
     return ZoneInfo(os.environ.get("MACHIMADO_TIMEZONE", "Asia/Tokyo"))
 
@@ -17,7 +27,7 @@ def zone() -> ZoneInfo:
 def local(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone())
+    return as_utc(value).astimezone(zone())
 
 
 def local_str(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, municipality_column
+from core.timeutil import utcnow
 
 KINDS = ("facilities", "shelters", "aed", "childcare", "hospitals")
 
@@ -21,7 +22,7 @@ class Place(Base):
                       Index("ix_places_muni_kind", "municipality_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int] = municipality_column()
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
@@ -50,7 +51,7 @@ class Procedure(Base):
     __table_args__ = (UniqueConstraint("municipality_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = municipality_column(index=True)
     key: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base, municipality_column
+from core.timeutil import utcnow
 
 
 class FaqEntry(Base):
@@ -29,7 +30,7 @@ class FaqEntry(Base):
     __table_args__ = (UniqueConstraint("municipality_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = municipality_column(index=True)
     key: Mapped[str] = mapped_column(String(80))
     question: Mapped[str] = mapped_column(Text)
     alt_questions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -75,7 +76,7 @@ class QuestionLog(Base):
     __table_args__ = (Index("ix_question_logs_muni_created", "municipality_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int] = municipality_column()
     follower_id: Mapped[int | None] = mapped_column(ForeignKey("followers.id", ondelete="SET NULL"), default=None)
     channel: Mapped[str] = mapped_column(String(16), default="line")
     line_message_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
@@ -96,7 +97,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = municipality_column(index=True)
     question_log_id: Mapped[int | None] = mapped_column(ForeignKey("question_logs.id", ondelete="SET NULL"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
     helpful: Mapped[bool] = mapped_column(Boolean)
@@ -108,7 +109,6 @@ class SynonymSet(Base):
 
     __tablename__ = "synonym_sets"
 
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    municipality_id: Mapped[int] = municipality_column(primary_key=True)
     groups: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

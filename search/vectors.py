@@ -28,7 +28,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base, utcnow
+from core.db import Base
+from core.timeutil import utcnow
 from search.token_memo import TokenMemo
 
 log = logging.getLogger(__name__)

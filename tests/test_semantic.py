@@ -41,16 +41,16 @@ def test_encoder_gives_unit_vectors_that_reflect_meaning() -> None:
 def test_import_stores_each_text_once_and_edits_store_only_what_changed(app) -> None:
     rt = app.extensions["machimado"]
     with session_scope(rt.sessions) as session:
-        muni_id = municipality(session).id
-        entries = session.scalars(select(FaqEntry).where(FaqEntry.municipality_id == muni_id)).all()
+        municipality_id = municipality(session).id
+        entries = session.scalars(select(FaqEntry).where(FaqEntry.municipality_id == municipality_id)).all()
         wanted = {clip(t) for e in entries for t in vector_texts(*faq_texts(e))}
         stored = vector_count(session)
         assert stored >= len(wanted) > 400  # FAQ texts, plus procedures and facilities
-        report = import_entries(session, muni_id, load_pack_file(DEMO_PACK), author="again")
+        report = import_entries(session, municipality_id, load_pack_file(DEMO_PACK), author="again")
         assert report.unchanged == len(entries) and vector_count(session) == stored
         entry = entries[0]
         data = {**entry.snapshot(), "answer": entry.answer + "\n土日も受け付けています。"}
-        save_entry(session, muni_id, data, author="staff", existing=entry)
+        save_entry(session, municipality_id, data, author="staff", existing=entry)
         assert vector_count(session) == stored + 1  # question + the new answer
 
 
