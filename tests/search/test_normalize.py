@@ -6,7 +6,6 @@ import pytest
 
 from faq.kb import build_normalizer
 from search.normalize import Normalizer, fold
-from tests.conftest import ROOT  # noqa: F401  (keeps test discovery rooted)
 
 
 @pytest.fixture(scope="module")

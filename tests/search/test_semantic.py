@@ -9,26 +9,17 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from core.db import session_scope
-from core.models import Municipality
 from core.tenancy import Thresholds
 from faq.kb import faq_texts
 from faq.models import FaqEntry
 from faq.packs import DEMO_PACK, import_entries, load_pack_file, save_entry
 from search.matcher import Candidate, agrees, decide
 from search.vectors import TextVector, clip, digest, encoder, vector_texts
+from tests.helpers import matcher_of, municipality
 
 
 def vector_count(session) -> int:  # type: ignore[no-untyped-def]
     return session.scalar(select(func.count(TextVector.id)))
-
-
-def municipality(session) -> Municipality:  # type: ignore[no-untyped-def]
-    return session.scalars(select(Municipality).where(Municipality.slug == "sample")).one()
-
-
-def matcher_of(app, session):  # type: ignore[no-untyped-def]
-    rt = app.extensions["machimado"]
-    return rt.matchers.get(session, municipality(session).id, rt.settings.municipalities["sample"])
 
 
 def test_encoder_gives_unit_vectors_that_reflect_meaning() -> None:

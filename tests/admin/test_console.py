@@ -11,7 +11,16 @@ from admin.auth import create_user
 from admin.models import AuditLog
 from core.db import session_scope
 from faq.models import FaqEntry, QuestionLog
-from tests.conftest import body_of, post_webhook, reply_texts, running_app, text_event
+from tests.helpers import (
+    DATA,
+    add_followers,
+    body_of,
+    post_webhook,
+    reply_texts,
+    run_worker,
+    running_app,
+    text_event,
+)
 
 PASSWORD = "correct-horse-battery"
 ROLES = ("viewer", "editor", "broadcaster", "admin")
@@ -250,7 +259,6 @@ def test_unanswered_inbox_attach_as_phrasing_then_bot_answers(app, client, fake_
 
 
 def test_console_notice_needs_confirmation_for_emergency_and_is_delivered(app, client, fake_line) -> None:
-    from tests.test_broadcasts import add_followers, run_worker
 
     add_followers(app, fake_line, 3)
     login(client, make_staff(app)["broadcaster"])
@@ -271,7 +279,6 @@ def test_console_notice_needs_confirmation_for_emergency_and_is_delivered(app, c
 
 
 def test_shelter_buttons_and_directory_import_preview(app, client) -> None:
-    from tests.conftest import DATA
 
     names = make_staff(app)
     login(client, names["broadcaster"])

@@ -8,8 +8,16 @@ from sqlalchemy import select
 from broadcasts.models import MunicipalityState
 from cli.main import main
 from core.models import Follower
-from tests.conftest import body_of, event_of, post_webhook, reply_texts, text_event
-from tests.test_broadcasts import add_followers, make_notice, run_worker
+from tests.helpers import (
+    add_followers,
+    body_of,
+    event_of,
+    make_notice,
+    post_webhook,
+    reply_texts,
+    run_worker,
+    text_event,
+)
 
 USER = "U" + "f" * 32
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.models import Follower, Municipality
 from faq.models import FaqEntry, QuestionLog
-from tests.conftest import body_of, event_of, post_webhook, reply_texts, text_event
+from tests.helpers import body_of, event_of, post_webhook, reply_texts, text_event
 
 
 def rows(app, query):  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.settings import LINE_API_DEFAULT, load_settings
-from tests.conftest import MULTI_CONFIG
+from tests.helpers import MULTI_CONFIG, ROOT
 
 
 def test_development_defaults_to_demo_city_and_sqlite(tmp_path: Path) -> None:
@@ -80,7 +80,6 @@ def test_times_typed_by_staff_are_local_and_shown_local(monkeypatch: pytest.Monk
 
 def test_console_templates_need_no_inline_styles() -> None:
     """The console's Content-Security-Policy forbids inline styles and scripts."""
-    from tests.conftest import ROOT
 
     for template in (ROOT / "admin" / "templates" / "admin").glob("*.html"):
         text = template.read_text(encoding="utf-8")

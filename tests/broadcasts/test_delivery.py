@@ -12,50 +12,10 @@ from sqlalchemy import select
 from broadcasts.delivery import progress
 from broadcasts.models import Notice, NoticeBatch
 from broadcasts.notices import NoticeError, cancel, create_notice, preview
-from broadcasts.pacing import Pacer
 from broadcasts.worker import Worker
 from core.db import session_scope
 from core.models import Follower
-
-FAST = Pacer({"multicast": (10_000.0, 10_000.0), "broadcast": (10_000.0, 10_000.0)})
-
-
-def user(i: int) -> str:
-    return f"U{i:032x}"
-
-
-def add_followers(app, fake_line, n: int, topics=None, district=None, start: int = 0,  # type: ignore[no-untyped-def]
-                  status: str = "following") -> list[str]:
-    rt = app.extensions["machimado"]
-    tenant = rt.tenant(rt.settings.default_slug)
-    ids = [user(start + i) for i in range(n)]
-    with session_scope(rt.sessions) as session:
-        for uid in ids:
-            session.add(Follower(municipality_id=tenant.id, line_user_id=uid, topics=topics, district=district,
-                                 status=status))
-    if status == "following":
-        fake_line.followers.extend(ids)
-    return ids
-
-
-def make_notice(app, **fields) -> int:  # type: ignore[no-untyped-def]
-    rt = app.extensions["machimado"]
-    tenant = rt.tenant(rt.settings.default_slug)
-    defaults = {"title": "健診のお知らせ", "body": "今月は集団健診があります。", "category": "健康・福祉"}
-    with session_scope(rt.sessions) as session:
-        return create_notice(session, tenant.id, tenant.config, **{**defaults, **fields}).id
-
-
-def delivery(app) -> tuple:  # type: ignore[no-untyped-def]
-    """What a worker needs of an app's runtime: its sessions and its LINE client per municipality."""
-    runtime = app.extensions["machimado"]
-    return runtime.sessions, runtime.line_client
-
-
-def run_worker(app, **kwargs) -> Worker:  # type: ignore[no-untyped-def]
-    worker = Worker(*delivery(app), pacer=kwargs.pop("pacer", FAST), **kwargs)
-    worker.run(drain=True)
-    return worker
+from tests.helpers import FAST, add_followers, delivery, make_notice, run_worker, user
 
 
 def notice_row(app, notice_id: int) -> Notice:  # type: ignore[no-untyped-def]
