@@ -8,6 +8,7 @@ FAQ index and rebuilds it when the knowledge base changes (see faq/kb.py).
 import multiprocessing
 import os
 import threading
+from typing import Any
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
@@ -22,7 +23,7 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
 
 
-def post_worker_init(worker):  # type: ignore[no-untyped-def]
+def post_worker_init(worker: Any) -> None:  # gunicorn.workers.base.Worker
     """Warm the new worker up (matchers built, sentence encoder loaded) in the background: its first
     residents would otherwise wait 1–2 s, and on a big knowledge base a warm-up inside this hook could
     outlast the worker timeout. Requests that arrive meanwhile wait for the same build."""
@@ -30,7 +31,7 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     threading.Thread(target=runtime.warm_up, name="warm-up", daemon=True).start()
 
 
-def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+def worker_exit(server: Any, worker: Any) -> None:  # gunicorn Arbiter and Worker
     """Send the replies still queued (line/reply_sender.py) and close connections before the worker goes."""
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions"):

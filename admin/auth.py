@@ -9,12 +9,13 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from admin.models import ROLES, AuditLog, StaffUser
+from admin.runtime import runtime
 from core.models import Municipality
 from core.timeutil import as_utc, utcnow
 
@@ -80,7 +81,7 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser:
 def db() -> Session:
     """The request's session (one per request, committed by the view on success)."""
     if "db" not in g:
-        g.db = current_app.extensions["machimado"].sessions()
+        g.db = runtime().sessions()
     return g.db
 
 
@@ -91,6 +92,13 @@ def current_user() -> StaffUser | None:
         if g.staff is not None and session.get("auth_version") != g.staff.password_hash[-16:]:
             g.staff = None  # password changed elsewhere: old sessions end
     return g.staff
+
+
+def signed_in() -> StaffUser:
+    """The staff member of a view behind :func:`requires`, which has already turned everyone else away."""
+    user = current_user()
+    assert user is not None, "signed_in() outside a view protected by requires()"
+    return user
 
 
 def allowed(user: StaffUser | None, permission: str) -> bool:
@@ -113,7 +121,9 @@ def current_municipality_id() -> int:
 
 
 def current_municipality_slug() -> str:
-    return db().get(Municipality, current_municipality_id()).slug  # type: ignore[union-attr]
+    municipality = db().get(Municipality, current_municipality_id())
+    assert municipality is not None  # current_municipality_id() only returns existing municipalities
+    return municipality.slug
 
 
 def requires(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

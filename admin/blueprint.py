@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from datetime import datetime
+
+from flask import Blueprint, Response, g, request
 
 from admin.auth import allowed, check_csrf, csrf_token, current_municipality_id, current_user
 from core.models import Municipality
@@ -19,7 +21,7 @@ def protect_forms() -> None:
 
 
 @blueprint.after_request
-def security_headers(response):  # type: ignore[no-untyped-def]
+def security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -30,7 +32,7 @@ def security_headers(response):  # type: ignore[no-untyped-def]
 
 
 @blueprint.app_template_filter("localtime")
-def localtime_filter(value, fmt: str = "%Y-%m-%d %H:%M") -> str:  # type: ignore[no-untyped-def]
+def localtime_filter(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local_str(value, fmt)
 
 

@@ -23,7 +23,7 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[int]]]
     scale = (height - pad_b - pad_t) / top
     for i, label in enumerate(labels):
         x = pad_l + i * bar_w + 1
-        y = height - pad_b
+        y = float(height - pad_b)
         for color, (name, values) in zip(COLORS, series, strict=False):
             h = values[i] * scale
             if h > 0:

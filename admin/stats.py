@@ -31,9 +31,10 @@ def followers_daily(session: Session, municipality_id: int, days: int = 30) -> l
     follows = Counter(_day(f) for f, _, _ in rows)
     blocks = Counter(_day(u) for _, u, s in rows if s == "blocked")
     result = []
+    spans = [(_day(f), _day(u) if s == "blocked" else None) for f, u, s in rows]
     for day in _days(days):
-        total = sum(1 for f, u, s in rows if _day(f) and _day(f) <= day and not (s == "blocked" and _day(u) and
-                                                                              _day(u) <= day))
+        total = sum(1 for followed, blocked in spans
+                    if followed is not None and followed <= day and not (blocked is not None and blocked <= day))
         result.append((day.isoformat(), follows.get(day, 0), blocks.get(day, 0), total))
     return result
 

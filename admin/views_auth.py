@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from admin.auth import AuthError, audit, authenticate, current_user, db, hash_password, requires, safe_next
@@ -11,7 +12,7 @@ from core.models import Municipality
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
         try:
@@ -30,14 +31,14 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("admin.login"))
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
 @requires("view")
-def password():  # type: ignore[no-untyped-def]
+def password() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     if request.method == "POST":
@@ -63,7 +64,7 @@ def password():  # type: ignore[no-untyped-def]
 
 @blueprint.post("/municipality")
 @requires("superuser")
-def switch_municipality():  # type: ignore[no-untyped-def]
+def switch_municipality() -> ResponseReturnValue:
     chosen = db().scalar(select(Municipality.id).where(Municipality.slug == request.form.get("slug", "")))
     if chosen:
         session["municipality_id"] = chosen

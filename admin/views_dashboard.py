@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable, Sequence
 
 from flask import Response, abort, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
@@ -17,7 +20,7 @@ from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_d
 
 @blueprint.get("/")
 @requires("view")
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     municipality_id = current_municipality_id()
     followers = followers_daily(db(), municipality_id)
     questions = questions_daily(db(), municipality_id)
@@ -37,7 +40,7 @@ def dashboard():  # type: ignore[no-untyped-def]
                            followers_now=followers[-1][3] if followers else 0)
 
 
-CSV_SOURCES = {
+CSV_SOURCES: dict[str, tuple[tuple[str, ...], Callable[[Session, int], Iterable[Sequence[object]]]]] = {
     "followers": (("日付", "友だち追加", "ブロック", "友だち数"), followers_daily),
     "questions": (("日付", "回答", "候補提示", "回答できず"), questions_daily),
     "top": (("質問", "件数"), lambda s, t: top_questions(s, t, limit=100)),
@@ -47,7 +50,7 @@ CSV_SOURCES = {
 
 @blueprint.get("/dashboard/<name>.csv")
 @requires("view")
-def dashboard_csv(name: str):  # type: ignore[no-untyped-def]
+def dashboard_csv(name: str) -> ResponseReturnValue:
     if name not in CSV_SOURCES:
         abort(404)
     header, source = CSV_SOURCES[name]
@@ -61,7 +64,7 @@ def dashboard_csv(name: str):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/audit")
 @requires("admin")
-def audit_log():  # type: ignore[no-untyped-def]
+def audit_log() -> ResponseReturnValue:
     rows = db().scalars(select(AuditLog).where(AuditLog.municipality_id == current_municipality_id())
                         .order_by(AuditLog.id.desc()).limit(200)).all()
     return render_template("admin/audit.html", rows=rows)

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from admin.auth import audit, current_municipality_id, db, requires
@@ -20,7 +21,7 @@ KIND_JA = {"facilities": "公共施設", "shelters": "避難所", "aed": "AED", 
 
 @blueprint.get("/shelters")
 @requires("view")
-def shelters():  # type: ignore[no-untyped-def]
+def shelters() -> ResponseReturnValue:
     rows = db().scalars(select(Place).where(Place.municipality_id == current_municipality_id(), Place.kind == "shelters")
                         .order_by(Place.name)).all()
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_JA}
@@ -29,7 +30,7 @@ def shelters():  # type: ignore[no-untyped-def]
 
 @blueprint.post("/shelters/<int:place_id>/status")
 @requires("shelters")
-def shelter_set(place_id: int):  # type: ignore[no-untyped-def]
+def shelter_set(place_id: int) -> ResponseReturnValue:
     place = db().scalar(select(Place).where(Place.id == place_id, Place.municipality_id == current_municipality_id(),
                                             Place.kind == "shelters"))
     if place is None:
@@ -47,7 +48,7 @@ def shelter_set(place_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/directory")
 @requires("view")
-def directory_home():  # type: ignore[no-untyped-def]
+def directory_home() -> ResponseReturnValue:
     procedures = db().scalars(select(Procedure).where(Procedure.municipality_id == current_municipality_id())
                               .order_by(Procedure.category, Procedure.id)).all()
     kind = request.args.get("kind", "facilities")
@@ -66,7 +67,7 @@ def _upload_dir() -> Path:
 
 @blueprint.post("/directory/import")
 @requires("directory")
-def directory_import():  # type: ignore[no-untyped-def]
+def directory_import() -> ResponseReturnValue:
     """Step 1 uploads and shows what would change (dry run); step 2 (token) imports the same bytes."""
     kind = request.form.get("kind", "")
     if kind not in KINDS:

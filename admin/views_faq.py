@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
-from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires
+from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires, signed_in
 from admin.blueprint import blueprint
+from admin.runtime import runtime, tenant_of
 from faq.csvpack import from_csv, to_csv
 from faq.models import FaqEntry, FaqRevision, QuestionLog
 from faq.packs import PackError, export_pack, import_entries, parse_pack, save_entry, validate_entry
@@ -27,7 +31,7 @@ def lines(value: str) -> list[str]:
     return [v.strip() for v in value.replace("\r", "").split("\n") if v.strip()]
 
 
-def form_to_raw(form, key: str) -> dict:  # type: ignore[no-untyped-def]
+def form_to_raw(form: Mapping[str, str], key: str) -> dict[str, Any]:
     links = []
     for line in lines(form.get("links", "")):
         label, _, url = line.partition("|")
@@ -41,7 +45,7 @@ def form_to_raw(form, key: str) -> dict:  # type: ignore[no-untyped-def]
 
 @blueprint.get("/faq")
 @requires("view")
-def faq_list():  # type: ignore[no-untyped-def]
+def faq_list() -> ResponseReturnValue:
     municipality_id, q, category, status = current_municipality_id(), request.args.get("q", "").strip(), request.args.get("category", ""), \
         request.args.get("status", "")
     query = select(FaqEntry).where(FaqEntry.municipality_id == municipality_id)
@@ -66,7 +70,7 @@ def faq_list():  # type: ignore[no-untyped-def]
 @blueprint.route("/faq/new", methods=["GET", "POST"])
 @blueprint.route("/faq/<int:entry_id>", methods=["GET", "POST"])
 @requires("view")
-def faq_edit(entry_id: int | None = None):  # type: ignore[no-untyped-def]
+def faq_edit(entry_id: int | None = None) -> ResponseReturnValue:
     from admin.auth import allowed, current_user
 
     entry = entry_or_404(entry_id) if entry_id else None
@@ -81,7 +85,7 @@ def faq_edit(entry_id: int | None = None):  # type: ignore[no-untyped-def]
             errors.append(f"ID「{key}」はすでに使われています。")
         if data and not errors:
             before = entry.snapshot() if entry else None
-            result, saved = save_entry(db(), current_municipality_id(), data, current_user().username, entry)  # type: ignore[union-attr]
+            result, saved = save_entry(db(), current_municipality_id(), data, signed_in().username, entry)
             audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())
             db().commit()
             flash("保存しました。ボットはすぐにこの内容で回答します。", "ok")
@@ -91,7 +95,7 @@ def faq_edit(entry_id: int | None = None):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/faq/<int:entry_id>/history")
 @requires("view")
-def faq_history(entry_id: int):  # type: ignore[no-untyped-def]
+def faq_history(entry_id: int) -> ResponseReturnValue:
     entry = entry_or_404(entry_id)
     revisions = db().scalars(select(FaqRevision).where(FaqRevision.entry_id == entry.id)
                              .order_by(FaqRevision.revision.desc())).all()
@@ -107,15 +111,14 @@ def faq_history(entry_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/faq/<int:entry_id>/revert/<int:revision>")
 @requires("faq")
-def faq_revert(entry_id: int, revision: int):  # type: ignore[no-untyped-def]
-    from admin.auth import current_user
+def faq_revert(entry_id: int, revision: int) -> ResponseReturnValue:
 
     entry = entry_or_404(entry_id)
     old = db().scalar(select(FaqRevision).where(FaqRevision.entry_id == entry.id, FaqRevision.revision == revision))
     if old is None:
         abort(404)
     before = entry.snapshot()
-    save_entry(db(), current_municipality_id(), {**old.content, "id": entry.key}, current_user().username, entry)  # type: ignore[union-attr]
+    save_entry(db(), current_municipality_id(), {**old.content, "id": entry.key}, signed_in().username, entry)
     audit("faq_revert", "faq_entry", entry.id, before, entry.snapshot())
     db().commit()
     flash(f"版{revision}の内容に戻しました（新しい版として保存）。", "ok")
@@ -124,20 +127,19 @@ def faq_revert(entry_id: int, revision: int):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/faq/try")
 @requires("view")
-def faq_try():  # type: ignore[no-untyped-def]
+def faq_try() -> ResponseReturnValue:
     question = request.args.get("q", "").strip()[:1000]
     result = None
     if question:
-        runtime = current_app.extensions["machimado"]
-        tenant = runtime.tenant(current_municipality_slug())
-        matcher = runtime.matchers.get(db(), tenant.id, tenant.config)
+        tenant = tenant_of(current_municipality_slug())
+        matcher = runtime().matchers.get(db(), tenant.id, tenant.config)
         result = matcher.match(question)
     return render_template("admin/faq_try.html", question=question, result=result)
 
 
 @blueprint.get("/faq/export.<fmt>")
 @requires("view")
-def faq_export(fmt: str):  # type: ignore[no-untyped-def]
+def faq_export(fmt: str) -> ResponseReturnValue:
     if fmt == "yaml":
         body, mime = export_pack(db(), current_municipality_id(), f"{current_municipality_slug()}-export"), "application/x-yaml; charset=utf-8"
     elif fmt == "csv":
@@ -151,8 +153,7 @@ def faq_export(fmt: str):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/faq/import")
 @requires("faq")
-def faq_import():  # type: ignore[no-untyped-def]
-    from admin.auth import current_user
+def faq_import() -> ResponseReturnValue:
 
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -167,7 +168,7 @@ def faq_import():  # type: ignore[no-untyped-def]
     except (PackError, UnicodeDecodeError) as exc:
         flash(f"取り込みませんでした：{exc}", "error")
         return redirect(url_for("admin.faq_list"))
-    report = import_entries(db(), current_municipality_id(), entries, author=current_user().username)  # type: ignore[union-attr]
+    report = import_entries(db(), current_municipality_id(), entries, author=signed_in().username)
     audit("faq_import", "faq_pack", upload.filename, None, report.as_dict())
     db().commit()
     flash(f"取り込みました：新規 {report.created}件、更新 {report.updated}件、変更なし {report.unchanged}件", "ok")

@@ -6,10 +6,11 @@ import secrets
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from admin.auth import audit, current_municipality_id, current_user, db, requires
+from admin.auth import audit, current_municipality_id, db, requires, signed_in
 from admin.blueprint import blueprint
 from admin.inbox import group_questions, logs_by_ids, unanswered
 from faq.models import FaqEntry, QuestionLog
@@ -18,7 +19,7 @@ from faq.packs import save_entry, validate_entry
 
 @blueprint.get("/inbox")
 @requires("view")
-def inbox():  # type: ignore[no-untyped-def]
+def inbox() -> ResponseReturnValue:
     groups = group_questions(unanswered(db(), current_municipality_id()))
     entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == current_municipality_id(), FaqEntry.active.is_(True))
                            .order_by(FaqEntry.category, FaqEntry.question)).all()
@@ -34,7 +35,7 @@ def _group_logs() -> list[QuestionLog]:
 
 @blueprint.post("/inbox/create")
 @requires("faq")
-def inbox_create():  # type: ignore[no-untyped-def]
+def inbox_create() -> ResponseReturnValue:
     logs = _group_logs()
     texts = list(dict.fromkeys(log.text for log in logs))
     question = request.form.get("question", "").strip() or texts[0]
@@ -45,14 +46,14 @@ def inbox_create():  # type: ignore[no-untyped-def]
     if errors or data is None:
         flash("FAQを作れませんでした：" + "／".join(errors), "error")
         return redirect(url_for("admin.inbox"))
-    _, entry = save_entry(db(), current_municipality_id(), data, current_user().username)  # type: ignore[union-attr]
+    _, entry = save_entry(db(), current_municipality_id(), data, signed_in().username)
     return _close(logs, f"FAQ「{question}」を作りました。", "faq_created", "faq_entry", entry.id, None,
                   entry.snapshot())
 
 
 @blueprint.post("/inbox/attach")
 @requires("faq")
-def inbox_attach():  # type: ignore[no-untyped-def]
+def inbox_attach() -> ResponseReturnValue:
     logs = _group_logs()
     entry = db().scalar(select(FaqEntry).where(FaqEntry.id == int(request.form.get("entry_id") or 0),
                                                FaqEntry.municipality_id == current_municipality_id()))
@@ -63,7 +64,7 @@ def inbox_attach():  # type: ignore[no-untyped-def]
     for text in dict.fromkeys(log.text[:200] for log in logs):
         if text not in phrasings and text != entry.question:
             phrasings.append(text)
-    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, current_user().username,  # type: ignore[union-attr]
+    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, signed_in().username,
                entry)
     return _close(logs, f"「{entry.question}」の言い換えとして追加しました。次から同じ質問に回答します。",
                   "faq_phrasings_added", "faq_entry", entry.id, before, entry.snapshot())
@@ -71,7 +72,7 @@ def inbox_attach():  # type: ignore[no-untyped-def]
 
 @blueprint.post("/inbox/handled")
 @requires("faq")
-def inbox_handled():  # type: ignore[no-untyped-def]
+def inbox_handled() -> ResponseReturnValue:
     logs = _group_logs()
     return _close(logs, f"{len(logs)}件を対応済みにしました。", "questions_handled", "question_logs",
                   ",".join(str(log.id) for log in logs[:20]))

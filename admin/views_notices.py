@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from admin.auth import audit, current_municipality_id, current_municipality_slug, current_user, db, requires
+from admin.auth import (
+    audit,
+    current_municipality_id,
+    current_municipality_slug,
+    db,
+    requires,
+    signed_in,
+)
 from admin.blueprint import blueprint
+from admin.runtime import runtime, tenant_of
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
 from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
@@ -24,14 +33,9 @@ def notice_or_404(notice_id: int) -> Notice:
     return notice
 
 
-def _tenant():  # type: ignore[no-untyped-def]
-    runtime = current_app.extensions["machimado"]
-    return runtime, runtime.tenant(current_municipality_slug())
-
-
 @blueprint.get("/notices")
 @requires("view")
-def notices():  # type: ignore[no-untyped-def]
+def notices() -> ResponseReturnValue:
     rows = db().scalars(select(Notice).where(Notice.municipality_id == current_municipality_id()).order_by(Notice.id.desc())
                         .limit(100)).all()
     return render_template("admin/notices.html", rows=rows, state=state_of(db(), current_municipality_id()))
@@ -48,10 +52,10 @@ def _when(value: str) -> datetime | None:
 
 @blueprint.route("/notices/new", methods=["GET", "POST"])
 @requires("notices")
-def notice_new():  # type: ignore[no-untyped-def]
+def notice_new() -> ResponseReturnValue:
     templates = load_templates()
     template = templates.get(request.values.get("template", ""))
-    _, tenant = _tenant()
+    tenant = tenant_of(current_municipality_slug())
     form = dict(request.form)
     if template and request.method == "GET":
         form.update(category=template.category, severity=template.severity)
@@ -67,7 +71,7 @@ def notice_new():  # type: ignore[no-untyped-def]
                                    districts=request.form.getlist("districts"), links=links,
                                    scheduled_at=_when(form.get("scheduled_at", "")),
                                    expires_at=_when(form.get("expires_at", "")),
-                                   created_by=current_user().username, draft=True)  # type: ignore[union-attr]
+                                   created_by=signed_in().username, draft=True)
         except (NoticeError, ValueError) as exc:
             flash(str(exc), "error")
         else:
@@ -80,7 +84,7 @@ def notice_new():  # type: ignore[no-untyped-def]
 
 @blueprint.get("/notices/<int:notice_id>")
 @requires("view")
-def notice_show(notice_id: int):  # type: ignore[no-untyped-def]
+def notice_show(notice_id: int) -> ResponseReturnValue:
     notice = notice_or_404(notice_id)
     shown = preview(db(), current_municipality_id(), notice)
     return render_template("admin/notice_show.html", notice=notice, shown=shown, progress=progress(db(), notice.id))
@@ -88,7 +92,7 @@ def notice_show(notice_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/notices/<int:notice_id>/progress.json")
 @requires("view")
-def notice_progress(notice_id: int):  # type: ignore[no-untyped-def]
+def notice_progress(notice_id: int) -> ResponseReturnValue:
     notice = notice_or_404(notice_id)
     return jsonify(status=notice.status, total=notice.recipients_total, sent=notice.recipients_sent,
                    failed=notice.recipients_failed, batches=progress(db(), notice.id))
@@ -96,7 +100,7 @@ def notice_progress(notice_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/notices/<int:notice_id>/send")
 @requires("notices")
-def notice_send(notice_id: int):  # type: ignore[no-untyped-def]
+def notice_send(notice_id: int) -> ResponseReturnValue:
     notice = notice_or_404(notice_id)
     if notice.status != "draft":
         abort(409)
@@ -114,7 +118,7 @@ def notice_send(notice_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/notices/<int:notice_id>/cancel")
 @requires("notices")
-def notice_cancel(notice_id: int):  # type: ignore[no-untyped-def]
+def notice_cancel(notice_id: int) -> ResponseReturnValue:
     notice = notice_or_404(notice_id)
     before = notice.status
     if cancel(db(), notice):
@@ -128,13 +132,13 @@ def notice_cancel(notice_id: int):  # type: ignore[no-untyped-def]
 
 @blueprint.post("/disaster")
 @requires("notices")
-def disaster_switch():  # type: ignore[no-untyped-def]
-    runtime, tenant = _tenant()
+def disaster_switch() -> ResponseReturnValue:
+    tenant = tenant_of(current_municipality_slug())
     on = request.form.get("mode") == "on"
     before = state_of(db(), tenant.id)
     previous = {"disaster_mode": before.disaster_mode, "type": before.disaster_type}
     try:
-        set_disaster_mode(db(), tenant.id, runtime.line_client(tenant.config.slug), on,
+        set_disaster_mode(db(), tenant.id, runtime().line_client(tenant.config.slug), on,
                           request.form.get("disaster_type", ""))
     except RichMenuError as exc:
         flash(str(exc), "error")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from admin.auth import audit, current_municipality_id, db, requires
 from admin.blueprint import blueprint
@@ -32,7 +33,7 @@ def parse_groups(text: str) -> tuple[list[list[str]], list[str]]:
 
 @blueprint.route("/synonyms", methods=["GET", "POST"])
 @requires("view")
-def synonyms():  # type: ignore[no-untyped-def]
+def synonyms() -> ResponseReturnValue:
     from admin.auth import allowed, current_user
 
     row = db().get(SynonymSet, current_municipality_id())

@@ -50,7 +50,7 @@ def build_demo(port: int, instance: Path, host: str = "127.0.0.1") -> tuple[Flas
 
 
 def deploy_rich_menus(runtime: Runtime) -> None:
-    tenant = runtime.tenant(runtime.settings.default_slug)
+    tenant = runtime.default_tenant()
     with session_scope(runtime.sessions) as session:
         deploy(session, tenant.id, runtime.line_client(tenant.config.slug))
 
@@ -73,7 +73,7 @@ def ensure_demo_staff(runtime: Runtime) -> None:
         return
     with session_scope(runtime.sessions) as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0])) is None:
-            tenant = runtime.tenant(runtime.settings.default_slug)
+            tenant = runtime.default_tenant()
             create_user(session, DEMO_STAFF[0], DEMO_STAFF[1], "admin", tenant.id, "デモ職員")
 
 

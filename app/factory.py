@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify, render_template_string, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from admin import register_admin
@@ -35,19 +36,19 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/admin/"):
             messages = {403: "この操作をする権限がありません。", 404: "ページが見つかりません。"}
             return render_template_string(ERROR_PAGE, code=exc.code,
-                                          message=messages.get(exc.code or 0, exc.description)), exc.code
+                                          message=messages.get(exc.code or 0, exc.description)), exc.code or 500
         response = jsonify(error=exc.name, message=exc.description)
         for name, value in exc.get_headers():  # Retry-After on 503, Allow on 405
             if name.lower() != "content-type":
                 response.headers[name] = value
-        return response, exc.code
+        return response, exc.code or 500
 
     @app.errorhandler(Exception)
-    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error: %s", type(exc).__name__)
         return jsonify(error="Internal Server Error", message="予期しないエラーが発生しました。"), 500
 

@@ -20,6 +20,7 @@ from sqlalchemy import String, cast, delete, select, update
 from sqlalchemy.orm import Session
 
 from broadcasts.models import Notice, NoticeBatch
+from core.db import affected_rows
 from core.models import Follower, ProcessedEvent
 from faq.models import QuestionLog
 
@@ -29,14 +30,14 @@ DEDUPE_DAYS = 7
 def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int]:
     """Delete or empty what is older than the limits above; returns counts per kind."""
     cutoff = now - timedelta(days=retention_days)
-    questions = session.execute(delete(QuestionLog).where(QuestionLog.created_at < cutoff)).rowcount
-    followers = session.execute(delete(Follower).where(
-        Follower.status == "blocked", Follower.unfollowed_at.is_not(None), Follower.unfollowed_at < cutoff)).rowcount
+    questions = affected_rows(session, delete(QuestionLog).where(QuestionLog.created_at < cutoff))
+    followers = affected_rows(session, delete(Follower).where(
+        Follower.status == "blocked", Follower.unfollowed_at.is_not(None), Follower.unfollowed_at < cutoff))
     old_notices = select(Notice.id).where(Notice.created_at < cutoff)
-    batches = session.execute(
-        update(NoticeBatch).where(NoticeBatch.notice_id.in_(old_notices), NoticeBatch.status.in_(("sent", "failed")),
+    batches = affected_rows(
+        session, update(NoticeBatch).where(NoticeBatch.notice_id.in_(old_notices), NoticeBatch.status.in_(("sent", "failed")),
                                   cast(NoticeBatch.recipients, String) != "[]")
-        .values(recipients=[]).execution_options(synchronize_session=False)).rowcount
-    events = session.execute(delete(ProcessedEvent).where(
-        ProcessedEvent.received_at < now - timedelta(days=DEDUPE_DAYS))).rowcount
+        .values(recipients=[]).execution_options(synchronize_session=False))
+    events = affected_rows(session, delete(ProcessedEvent).where(
+        ProcessedEvent.received_at < now - timedelta(days=DEDUPE_DAYS)))
     return {"questions": questions, "followers": followers, "recipient_lists": batches, "dedupe_keys": events}

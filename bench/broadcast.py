@@ -49,14 +49,14 @@ def serve_fake(port: int) -> None:
     app = create_fake_line_app({TOKEN}, state)
 
     @app.post("/_fake/followers")
-    def set_followers():  # type: ignore[no-untyped-def]
+    def set_followers():
         from flask import request
 
         state.followers[:] = request.get_json()
         return {"ok": True}
 
     @app.get("/_fake/recipients")
-    def recipients():  # type: ignore[no-untyped-def]
+    def recipients():
         with state.lock:
             return {"to": [d["to"] for d in state.deliveries],
                     "requests": sum(1 for c in state.calls if c["endpoint"] in ("multicast", "broadcast")),
@@ -134,7 +134,7 @@ def main() -> None:
 
     def deliver(**fields: object) -> tuple[float, int]:
         with session_scope(runtime.sessions) as session:
-            notice = create_notice(session, tenant.id, config, **fields)  # type: ignore[arg-type]
+            notice = create_notice(session, tenant.id, config, **fields)
             notice_id = notice.id
         started = time.perf_counter()
         worker = Worker(runtime.sessions, runtime.line_client, concurrency=args.concurrency)

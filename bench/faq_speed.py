@@ -61,7 +61,7 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def vocabulary(normalizer) -> list[str]:  # type: ignore[no-untyped-def]
+def vocabulary(normalizer) -> list[str]:
     words: set[str] = set()
     for entry in load_pack_file(PACK):
         for text in [entry["question"], *entry["alt_questions"], *entry["keywords"], entry["answer"]]:
@@ -107,7 +107,7 @@ def timed(matcher: Matcher, queries: list[str], naive: Callable[[str], object] |
         timings.append((time.perf_counter() - t) * 1000)
         if every and i % every == 0 and len(naive_timings) < naive_count:
             t = time.perf_counter()
-            naive(query)  # type: ignore[misc]
+            naive(query)
             naive_timings.append((time.perf_counter() - t) * 1000)
             matcher.match(queries[i - 1])  # untimed: the 20-200 ms scan has evicted the CPU caches
     return sorted(timings), sorted(naive_timings)

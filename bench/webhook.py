@@ -66,7 +66,7 @@ def serve_fake_line(port: int, latency_s: float) -> None:
     app = create_fake_line_app({TOKEN}, state)
 
     @app.get("/_bench/replies")
-    def replies():  # type: ignore[no-untyped-def]
+    def replies():
         return {"ok": sum(1 for c in state.calls if c["endpoint"] == "reply" and c["status"] == 200)}
 
     make_server("127.0.0.1", port, app, threaded=True).serve_forever()

@@ -48,7 +48,8 @@ def procedure_card(config: MunicipalityConfig, proc: Any) -> list[lm.Message]:
                          ("窓口", " ".join(p for p in (proc.department, config.fill(proc.contact)) if p))):
         if value:
             rows.append(_labelled(label, value))
-    buttons, notes = [], []
+    buttons: list[dict[str, Any]] = []
+    notes: list[str] = []
     for channel in proc.channels or []:
         method, url = channel.get("method", ""), _safe_uri(config, channel.get("url", ""))
         if url and method in ("mynaportal", "e_apply", "online"):

@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.handlers import HANDLERS, Context
-from bot.runtime import Runtime, Tenant
+from bot.runtime import Runtime
 from core.db import session_scope, unavailable
 from core.models import ProcessedEvent
+from core.tenancy import Tenant
 from line.events import InboundEvent
 
 log = logging.getLogger("bot.handlers")  # one logger name for handling, whichever module logs

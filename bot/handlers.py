@@ -19,9 +19,10 @@ from bot import cards
 from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
-from bot.runtime import Runtime, Tenant
+from bot.runtime import Runtime
 from broadcasts.richmenu import current_disaster
 from core.models import Follower
+from core.tenancy import MunicipalityConfig, Tenant
 from directory.models import Procedure
 from faq import service
 from faq.models import FaqEntry, QuestionLog
@@ -40,7 +41,7 @@ class Context:
     session: Session
 
     @property
-    def config(self):  # type: ignore[no-untyped-def]
+    def config(self) -> MunicipalityConfig:
         return self.tenant.config
 
 

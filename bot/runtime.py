@@ -17,18 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import make_engine, make_session_factory, session_scope
 from core.models import Municipality
 from core.settings import Settings
-from core.tenancy import MunicipalityConfig, sync_municipalities
+from core.tenancy import Tenant, sync_municipalities
 from faq.kb import MatcherCache
 from line.client import LineClient
 from line.reply_sender import ReplySender
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Tenant:
-    id: int
-    config: MunicipalityConfig
 
 
 @dataclass
@@ -73,6 +67,12 @@ class Runtime:
                     row_id = sync_municipalities(session, self.settings.municipalities)[slug]
             tenant = Tenant(row_id, self.settings.municipalities[slug])
             self._tenants[slug] = tenant
+        return tenant
+
+    def default_tenant(self) -> Tenant:
+        """The deployment's default municipality (always configured: settings refuse to start without it)."""
+        tenant = self.tenant(self.settings.default_slug)
+        assert tenant is not None
         return tenant
 
     def warm_up(self) -> None:

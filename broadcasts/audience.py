@@ -18,6 +18,7 @@ from sqlalchemy import Text, and_, cast, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from broadcasts.models import Notice
 from core.models import Follower
 
 
@@ -28,7 +29,7 @@ class Target:
     districts: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, notice) -> Target:  # type: ignore[no-untyped-def]
+    def of(cls, notice: Notice) -> Target:
         return cls(notice.category, notice.emergency, tuple((notice.target or {}).get("districts") or ()))
 
 

@@ -16,11 +16,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from broadcasts.audience import Target, chunks, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
+from core.db import affected_rows
 from core.timeutil import utcnow
 from line.client import SendResult
 
@@ -63,16 +64,16 @@ def plan_due(session: Session, now: datetime | None = None) -> list[int]:
     for notice in session.scalars(query.order_by(Notice.severity, Notice.id).limit(20)).all():
         # Take the notice with a guarded update: a second worker planning at the same moment
         # (SQLite has no SKIP LOCKED) finds it no longer scheduled and leaves it alone.
-        taken = session.execute(update(Notice).where(Notice.id == notice.id, Notice.status == "scheduled")
-                                .values(status="planning").execution_options(synchronize_session=False))
-        if taken.rowcount != 1:
+        taken = affected_rows(session, update(Notice).where(Notice.id == notice.id, Notice.status == "scheduled")
+                              .values(status="planning").execution_options(synchronize_session=False))
+        if taken != 1:
             continue
         plan_notice(session, notice)
         planned.append(notice.id)
     return planned
 
 
-def _claimable(now: datetime, lease: timedelta):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
     return or_(and_(NoticeBatch.status == "pending", NoticeBatch.next_attempt_at <= now),
                and_(NoticeBatch.status == "sending", NoticeBatch.claimed_at < now - lease))
 
@@ -148,9 +149,9 @@ def record_result(session: Session, job: Job, worker_id: str, result: SendResult
         else:
             values = {"status": "failed", "last_error": error}
             counter, outcome = Notice.recipients_failed, Outcome("failed")
-    updated = session.execute(update(NoticeBatch).where(mine).values(**values)
-                              .execution_options(synchronize_session=False))
-    if updated.rowcount != 1:
+    updated = affected_rows(session, update(NoticeBatch).where(mine).values(**values)
+                            .execution_options(synchronize_session=False))
+    if updated != 1:
         return Outcome("lost_claim")
     if counter is not None:
         session.execute(update(Notice).where(Notice.id == job.notice_id)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
@@ -19,6 +20,7 @@ from broadcasts.templates import load_templates
 from broadcasts.worker import Worker
 from cli.support import runtime_from_env, tenant_runtime
 from core.db import session_scope
+from core.tenancy import Tenant
 from core.timeutil import parse_local
 
 
@@ -57,8 +59,9 @@ def templates_cmd() -> None:
 @click.option("--expires", default=None, help="Stop showing it in chat after (ISO time).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("-m", "--municipality", "slug", default=None)
-def send(title, body, category, severity, template_id, params, districts, links, at, expires, yes,  # type: ignore[no-untyped-def]
-         slug) -> None:
+def send(title: str | None, body: str | None, category: str | None, severity: str | None,
+         template_id: str | None, params: tuple[str, ...], districts: tuple[str, ...], links: tuple[str, ...],
+         at: str | None, expires: str | None, yes: bool, slug: str | None) -> None:
     """Save a notice for delivery (the worker sends it). Shows the preview and audience first."""
     if template_id:
         template = load_templates().get(template_id)
@@ -105,7 +108,7 @@ def list_cmd(slug: str | None, limit: int) -> None:
                            f"  {n.scheduled_at:%Y-%m-%d %H:%M}  {n.title}")
 
 
-def _notice(session, tenant, notice_id: int) -> Notice:  # type: ignore[no-untyped-def]
+def _notice(session: Session, tenant: Tenant, notice_id: int) -> Notice:
     notice = get_notice(session, tenant.id, notice_id)
     if notice is None:
         raise click.ClickException(f"no notice #{notice_id} in {tenant.config.slug}")

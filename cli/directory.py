@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -20,6 +22,9 @@ from directory.procedures import DEFAULT_PACK, ProcedureError, import_procedures
 
 class DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
+
+
+T = TypeVar("T")
 
 
 @click.group("directory")
@@ -39,7 +44,7 @@ def import_cmd(kind: str, file: Path, dry_run: bool, slug: str | None) -> None:
         try:
             with session_scope(runtime.sessions) as session:
                 with click.progressbar(length=1, label=f"{file.name}", file=sys.stderr) as bar:
-                    def progress(items):  # type: ignore[no-untyped-def]
+                    def progress(items: Iterable[T]) -> Iterator[T]:
                         items = list(items)
                         bar.length = max(len(items), 1)
                         for item in items:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,7 +40,7 @@ def faq_import(file: Path, slug: str | None) -> None:
                    f"{report.unchanged} unchanged")
 
 
-def encoding_bar(total: int):  # type: ignore[no-untyped-def]
+def encoding_bar(total: int) -> AbstractContextManager[Any]:
     return click.progressbar(length=total, label="encoding sentence vectors", file=sys.stderr)
 
 

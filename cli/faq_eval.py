@@ -23,7 +23,7 @@ from core.tenancy import sync_municipalities
 from faq import service
 from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
-from search.matcher import Matcher
+from search.matcher import Matcher, MatchResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PARAPHRASES = ROOT / "eval" / "demo_paraphrases.yaml"
@@ -52,7 +52,7 @@ def evaluation_kb(entries: list[dict]) -> Iterator[tuple[Session, Matcher, int]]
 
 def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = False) -> dict:
     with evaluation_kb(entries) as (session, matcher, municipality_id):
-        def match(query: str, excluded: set[str]):  # type: ignore[no-untyped-def]
+        def match(query: str, excluded: set[str]) -> MatchResult:
             if excluded:
                 return matcher.match(query, exclude=frozenset(excluded))
             return service.ask(session, matcher, municipality_id, query, channel="eval", record=False)[0]

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 
 import click
 
-from bot.runtime import Runtime, Tenant
+from bot.runtime import Runtime
 from core.errors import ConfigError
 from core.settings import load_settings
+from core.tenancy import Tenant
 
 
 @contextmanager

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ForeignKey, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.sql import Executable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -36,6 +37,11 @@ def municipality_column(**column: Any) -> Any:
     return mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"), **column)
 
 
+def affected_rows(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed (guarded updates check for 1)."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; for SQLite make the parent folder and turn on WAL + foreign keys."""
     if url.startswith("sqlite"):
@@ -45,7 +51,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")

@@ -98,6 +98,14 @@ DEMO_PLACEHOLDERS = {
 }
 
 
+@dataclass(frozen=True)
+class Tenant:
+    """A configured municipality with the id of its row: what handlers, the console and commands work on."""
+
+    id: int
+    config: MunicipalityConfig
+
+
 def _secret(env: Mapping[str, str], name: str, dev_default: str, production: bool, what: str) -> str:
     value = env.get(name, "")
     if value:

@@ -161,7 +161,7 @@ def parse_rows(table: Table, kind: str, report: ImportReport) -> list[dict[str, 
                                f"{get(row, 'capacity')!r} is not a number") from exc
         hours = " ".join(p for p in (get(row, "days"), "〜".join(x for x in (get(row, "open"), get(row, "close"))
                                                                 if x), get(row, "hours_note")) if p)
-        attributes = {name_: get(row, name_) for name_ in EXTRA[kind] if get(row, name_)}
+        attributes: dict[str, Any] = {name_: get(row, name_) for name_ in EXTRA[kind] if get(row, name_)}
         if kind == "shelters":
             attributes["disasters"] = {f: flag(get(row, f)) for f in SHELTER_FLAGS if f != "designated_shelter"
                                        and f in cols}

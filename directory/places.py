@@ -53,8 +53,8 @@ def nearest(session: Session, municipality_id: int, kind: str, lat: float, lon: 
                                 Place.lat.is_not(None), Place.lon.is_not(None))
     if open_only:
         query = query.where(Place.status == "open")
-    found = [Nearby(p, distance_m(lat, lon, p.lat, p.lon), suitable(p, disaster_type))  # type: ignore[arg-type]
-             for p in session.scalars(query)]
+    found = [Nearby(p, distance_m(lat, lon, p.lat, p.lon), suitable(p, disaster_type))
+             for p in session.scalars(query) if p.lat is not None and p.lon is not None]
     found.sort(key=lambda n: (not n.suitable, n.distance_m))
     return found[:limit]
 

@@ -87,7 +87,7 @@ def create_rich_menu() -> Response:
         return line_error(400, f"The request body has {len(details)} error(s)", details)
     menu_id = "richmenu-" + uuid.uuid4().hex
     with state.lock:
-        state.rich_menus[menu_id] = {"richMenuId": menu_id, **body}
+        state.rich_menus[menu_id] = {"richMenuId": menu_id, **(body or {})}
     return jsonify({"richMenuId": menu_id})
 
 @blueprint.get("/v2/bot/richmenu/list")

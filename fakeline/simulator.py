@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask.typing import ResponseReturnValue
 from ulid import ULID
 from werkzeug.local import LocalProxy
 
@@ -96,20 +97,20 @@ timeline = cast(Timeline, LocalProxy(lambda: current_app.extensions["simulator"]
 
 
 @blueprint.get("/")
-def page() -> Response:
+def page() -> ResponseReturnValue:
     return send_from_directory(STATIC, "simulator.html")
 
 @blueprint.get("/sim/static/<path:name>")
-def static_file(name: str) -> Response:
+def static_file(name: str) -> ResponseReturnValue:
     return send_from_directory(STATIC, name)
 
 @blueprint.get("/sim/api/residents")
-def residents() -> Response:
+def residents() -> ResponseReturnValue:
     with state.lock:
         return jsonify([{**p, "following": p["userId"] in state.followers} for p in state.profiles.values()])
 
 @blueprint.post("/sim/api/residents")
-def create_resident() -> Response:
+def create_resident() -> ResponseReturnValue:
     data = request.get_json(silent=True) or {}
     name = str(data.get("displayName") or "").strip()[:20] or "住民"
     language = str(data.get("language") or "ja")[:8]
@@ -120,7 +121,7 @@ def create_resident() -> Response:
     return jsonify(state.profiles[user_id]), 201
 
 @blueprint.post("/sim/api/action")
-def action() -> Response:
+def action() -> ResponseReturnValue:
     data = request.get_json(silent=True) or {}
     user_id = str(data.get("user", ""))
     kind = str(data.get("kind", ""))
@@ -169,12 +170,12 @@ def action() -> Response:
     return jsonify({"webhook_status": status, "event": event})
 
 @blueprint.get("/sim/api/timeline")
-def timeline_items() -> Response:
+def timeline_items() -> ResponseReturnValue:
     seq = request.args.get("since", "0")
     return jsonify(timeline.since(int(seq) if seq.isdigit() else 0, request.args.get("user") or None))
 
 @blueprint.get("/sim/api/sent")
-def sent() -> Response:
+def sent() -> ResponseReturnValue:
     """Pushes, multicasts and broadcasts with their recipients (the side panel)."""
     with state.lock:
         calls = [{"endpoint": c["endpoint"], "status": c["status"], "at": c["at"],
@@ -185,7 +186,7 @@ def sent() -> Response:
     return jsonify(calls[-100:])
 
 @blueprint.get("/sim/api/richmenu")
-def rich_menu() -> Response:
+def rich_menu() -> ResponseReturnValue:
     """The rich menu this resident sees: their linked menu, else the default one."""
     user_id = request.args.get("user", "")
     with state.lock:
@@ -196,12 +197,12 @@ def rich_menu() -> Response:
     return jsonify({**menu, "image": f"/sim/richmenu/{menu_id}/image"})
 
 @blueprint.get("/sim/richmenu/<menu_id>/image")
-def rich_menu_image(menu_id: str) -> Response:
+def rich_menu_image(menu_id: str) -> ResponseReturnValue:
     image = state.rich_menu_images.get(menu_id)
     return Response(image[1], mimetype=image[0]) if image else Response(status=404)
 
 @blueprint.get("/sim/api/config")
-def config() -> Response:
+def config() -> ResponseReturnValue:
     return jsonify({"webhook_url": channel.webhook_url, "bot": current_app.config.get("BOT_NAME", "")})
 
 

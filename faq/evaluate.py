@@ -69,7 +69,8 @@ def _percentile(values: list[float], pct: float) -> float:
 
 def evaluate(cases: list[Case], match: Callable[[str, set[str]], MatchResult]) -> dict[str, Any]:
     """Score ``match(query, excluded_keys)`` on ``cases``; returns the metrics of issue #7's eval."""
-    hit1 = hit3 = rr_sum = answered = answered_ok = suggested = suggested_hit = fallback = 0
+    hit1 = hit3 = answered = answered_ok = suggested = suggested_hit = fallback = 0
+    rr_sum = 0.0
     in_scope = [c for c in cases if c.grades]
     out_scope_answered = 0
     with_a = 0

@@ -138,7 +138,8 @@ def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> Entry
     if not texts:
         return None
     lookup = load_vectors(session, [v for phrasings, answer in texts for v in vector_texts(phrasings, answer)])
-    phrasing, gist = [], []
+    phrasing: list[np.ndarray] = []
+    gist: list[np.ndarray] = []
     for phrasings, text in texts:
         *ps, qa = vector_texts(phrasings, text)
         phrasing.extend(lookup[p] for p in ps)

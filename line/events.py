@@ -66,6 +66,10 @@ class InboundEvent:
         return hashlib.sha256(f"{self.webhook_event_id or ''}\n{canonical}".encode()).hexdigest()
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -74,8 +78,8 @@ def read_event(raw: Any) -> InboundEvent | None:
     """Return a typed view of one event, or None when it is not an event object at all."""
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         return None
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
-    delivery = raw.get("deliveryContext") if isinstance(raw.get("deliveryContext"), dict) else {}
+    source = _object(raw.get("source"))
+    delivery = _object(raw.get("deliveryContext"))
     return InboundEvent(
         type=raw["type"],
         source_type=str(source.get("type", "")),

@@ -190,7 +190,9 @@ class FaqIndex:
         terms = {"q": query.words, "r": char_ngrams(query.reading), "k": query.words, "a": query.words}
         per_field = {name: self.fields[name].score(terms[name]) if terms[name] else
                      np.zeros(len(self.entries), dtype=np.float32) for name in self.fields}
-        total = sum(self.weights[name] * per_field[name] for name in per_field)
+        total = np.zeros(len(self.entries), dtype=np.float64)
+        for name, scores in per_field.items():
+            total += self.weights[name] * scores
         touched = np.flatnonzero(total > 0)  # usually a small share of the entries (scores are >= 0)
         if limit < len(touched):
             part = touched[np.argpartition(-total[touched], limit)[:limit]]

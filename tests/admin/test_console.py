@@ -47,12 +47,12 @@ ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcas
            "superuser": set()}
 
 
-def last_reply(fake_line) -> str:  # type: ignore[no-untyped-def]
+def last_reply(fake_line) -> str:
     call = [c for c in fake_line.calls_to("reply") if c["status"] == 200][-1]
     return "\n".join(m.get("text", "") for m in call["body"]["messages"])
 
 
-def make_staff(app, slug: str | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def make_staff(app, slug: str | None = None) -> dict[str, str]:
     rt = app.extensions["machimado"]
     tenant = rt.tenant(slug or rt.settings.default_slug)
     names = {}
@@ -64,18 +64,18 @@ def make_staff(app, slug: str | None = None) -> dict[str, str]:  # type: ignore[
     return names
 
 
-def csrf(client, path: str = "/admin/login") -> str:  # type: ignore[no-untyped-def]
+def csrf(client, path: str = "/admin/login") -> str:
     page = client.get(path)
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
-def login(client, username: str, password: str = PASSWORD, next_: str = ""):  # type: ignore[no-untyped-def]
+def login(client, username: str, password: str = PASSWORD, next_: str = ""):
     token = csrf(client)
     path = "/admin/login" + (f"?next={next_}" if next_ else "")
     return client.post(path, data={"username": username, "password": password, "csrf_token": token})
 
 
-def ids(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def ids(app) -> dict[str, int]:
     from broadcasts.notices import create_notice
     from directory.models import Place
 
@@ -194,7 +194,7 @@ def test_password_change_ends_other_sessions(app) -> None:
     assert second.get("/admin/faq").status_code == 302
 
 
-def save_faq(client, question: str, answer: str, **extra: str):  # type: ignore[no-untyped-def]
+def save_faq(client, question: str, answer: str, **extra: str):
     token = csrf(client, "/admin/faq/new")
     data = {"csrf_token": token, "question": question, "answer": answer, "category": "テスト", "active": "1", **extra}
     return client.post("/admin/faq/new", data=data)

@@ -52,7 +52,7 @@ def demo_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(demo_url: str):  # type: ignore[no-untyped-def]
+def page(demo_url: str):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -64,7 +64,7 @@ def page(demo_url: str):  # type: ignore[no-untyped-def]
         browser.close()
 
 
-def add_resident(page, name: str):  # type: ignore[no-untyped-def]
+def add_resident(page, name: str):
     page.fill("#new-name", name)
     page.click("#add-resident")
     phone = page.locator(f'article.phone[data-name="{name}"]')
@@ -72,14 +72,14 @@ def add_resident(page, name: str):  # type: ignore[no-untyped-def]
     return phone
 
 
-def follow(phone) -> None:  # type: ignore[no-untyped-def]
+def follow(phone) -> None:
     from playwright.sync_api import expect
 
     phone.locator("button.follow").click()
     expect(phone.locator(".talk")).to_contain_text("友だち追加ありがとうございます", timeout=10000)
 
 
-def say(phone, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def say(phone, text: str, expected: str) -> None:
     """The resident types ``text``; ``expected`` must appear in the talk."""
     from playwright.sync_api import expect
 
@@ -88,7 +88,7 @@ def say(phone, text: str, expected: str) -> None:  # type: ignore[no-untyped-def
     expect(phone.locator(".talk")).to_contain_text(expected, timeout=10000)
 
 
-def test_resident_follows_asks_taps_suggestion_and_gives_feedback(page) -> None:  # type: ignore[no-untyped-def]
+def test_resident_follows_asks_taps_suggestion_and_gives_feedback(page) -> None:
     from playwright.sync_api import expect
 
     phone = add_resident(page, "山田花子")
@@ -109,7 +109,7 @@ def test_resident_follows_asks_taps_suggestion_and_gives_feedback(page) -> None:
     page.screenshot(path=str(ARTIFACTS / "04-feedback.png"))
 
 
-def test_two_residents_side_by_side_and_block(page) -> None:  # type: ignore[no-untyped-def]
+def test_two_residents_side_by_side_and_block(page) -> None:
     from playwright.sync_api import expect
 
     a = add_resident(page, "住民A")
@@ -138,7 +138,7 @@ def tiny_png(width: int = 25, height: int = 8) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def test_rich_menu_is_shown_and_its_areas_tap(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_rich_menu_is_shown_and_its_areas_tap(page, demo_url: str) -> None:
     import json
     import urllib.request
 
@@ -172,7 +172,7 @@ def test_rich_menu_is_shown_and_its_areas_tap(page, demo_url: str) -> None:  # t
     page.screenshot(path=str(ARTIFACTS / "06-rich-menu.png"))
 
 
-def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: str) -> None:
     from playwright.sync_api import expect
 
     from bot.runtime import Runtime
@@ -203,7 +203,7 @@ def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: st
     page.screenshot(path=str(ARTIFACTS / "07-segment-notice.png"))
 
 
-def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str) -> None:
     from playwright.sync_api import expect
 
     from admin.auth import create_user

@@ -22,16 +22,16 @@ from tests.helpers import (
 USER = "U" + "f" * 32
 
 
-def last_reply(fake_line) -> list[dict]:  # type: ignore[no-untyped-def]
+def last_reply(fake_line) -> list[dict]:
     return [c for c in fake_line.calls_to("reply") if c["status"] == 200][-1]["body"]["messages"]
 
 
-def follower(app) -> Follower:  # type: ignore[no-untyped-def]
+def follower(app) -> Follower:
     with app.extensions["machimado"].sessions() as session:
         return session.scalars(select(Follower).where(Follower.line_user_id == USER)).one()
 
 
-def postback(client, data: str):  # type: ignore[no-untyped-def]
+def postback(client, data: str):
     return post_webhook(client, body_of(event_of("postback", USER, postback={"data": data})))
 
 

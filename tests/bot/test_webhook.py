@@ -39,7 +39,7 @@ EVENT_TYPES = {"message", "follow", "unfollow", "join", "leave", "memberJoined",
                "botSuspended", "botResumed"}
 
 
-def count(app, model) -> int:  # type: ignore[no-untyped-def]
+def count(app, model) -> int:
     with app.extensions["machimado"].sessions() as session:
         return session.scalar(select(func.count()).select_from(model))
 
@@ -310,7 +310,7 @@ def test_queued_replies_are_sent_before_the_runtime_closes(env, fake_line) -> No
     assert len(fake_line.calls_to("reply")) == 3  # close() waited for them
 
 
-def _database_down(app, monkeypatch, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def _database_down(app, monkeypatch, database_url: str) -> None:
     """Point the app at a database that refuses connections (a real failure of the same dialect)."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import sessionmaker
@@ -352,7 +352,7 @@ def test_database_outage_asks_line_to_redeliver_and_loses_nothing(app, client, f
 
 def test_handler_bug_is_not_redelivered(app, client, fake_line, monkeypatch) -> None:
     """A failure that a retry cannot fix (a bug, bad data) is logged and acknowledged with 200."""
-    def broken(ctx):  # type: ignore[no-untyped-def]
+    def broken(ctx):
         raise ValueError("bug")
 
     monkeypatch.setitem(HANDLERS, "message", broken)
@@ -370,7 +370,7 @@ def test_same_event_delivered_twice_at_once_is_acted_on_once(app, client, fake_l
     event = text_event("粗大ごみの出し方")
     original = HANDLERS["message"]
 
-    def racing(ctx):  # type: ignore[no-untyped-def]
+    def racing(ctx):
         with rt.sessions() as other:  # the concurrent delivery commits its claim now
             [inbound], _ = read_body(json.dumps(body_of(event)).encode())
             assert claim(other, rt.tenant("sample"), inbound)

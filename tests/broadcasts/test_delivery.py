@@ -18,12 +18,12 @@ from core.models import Follower
 from tests.helpers import FAST, add_followers, delivery, make_notice, run_worker, user
 
 
-def notice_row(app, notice_id: int) -> Notice:  # type: ignore[no-untyped-def]
+def notice_row(app, notice_id: int) -> Notice:
     with app.extensions["machimado"].sessions() as session:
         return session.get(Notice, notice_id)
 
 
-def delivered_to(fake_line) -> Counter[str]:  # type: ignore[no-untyped-def]
+def delivered_to(fake_line) -> Counter[str]:
     return Counter(d["to"] for d in fake_line.deliveries if d["endpoint"] != "reply")
 
 

@@ -9,7 +9,7 @@ from faq.models import FaqEntry, QuestionLog
 from tests.helpers import body_of, event_of, post_webhook, reply_texts, text_event
 
 
-def rows(app, query):  # type: ignore[no-untyped-def]
+def rows(app, query):
     with app.extensions["machimado"].sessions() as session:
         return session.execute(query).all()
 

@@ -37,7 +37,7 @@ FILE_CASES = [pytest.param(OPENDATA / name, kind, counts[0], known, id=f"trimmed
 USER = "U" + "7" * 32
 
 
-def cli(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+def cli(*args: str, input: str | None = None):
     return CliRunner().invoke(main, list(args), input=input)
 
 
@@ -134,7 +134,7 @@ def test_nearest_and_shelter_status_cli(app) -> None:
     assert ambiguous.exit_code != 0 and "matches 2 shelters" in ambiguous.output
 
 
-def replies(fake_line) -> list[dict]:  # type: ignore[no-untyped-def]
+def replies(fake_line) -> list[dict]:
     return [c for c in fake_line.calls_to("reply") if c["status"] == 200][-1]["body"]["messages"]
 
 

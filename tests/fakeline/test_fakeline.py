@@ -18,7 +18,7 @@ USER = "U" + "1" * 32
 
 
 @pytest.fixture
-def fake():  # type: ignore[no-untyped-def]
+def fake():
     state = FakeLineState(tokens={TOKEN})
     app = create_fake_line_app({TOKEN}, state)
     return state, app.test_client()

@@ -47,7 +47,7 @@ def test_malformed_pack_names_file_and_line(text: str, line: int, words: str) ->
     assert f"kb.yaml:{line}" in str(info.value) and words in str(info.value)
 
 
-def _entry_count(app) -> int:  # type: ignore[no-untyped-def]
+def _entry_count(app) -> int:
     with app.extensions["machimado"].sessions() as session:
         return session.scalar(select(func.count(FaqEntry.id)))
 

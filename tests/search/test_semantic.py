@@ -18,7 +18,7 @@ from search.vectors import TextVector, clip, digest, encoder, vector_texts
 from tests.helpers import matcher_of, municipality
 
 
-def vector_count(session) -> int:  # type: ignore[no-untyped-def]
+def vector_count(session) -> int:
     return session.scalar(select(func.count(TextVector.id)))
 
 
@@ -130,7 +130,7 @@ def test_cli_stores_missing_vectors_ahead_of_the_first_question(app) -> None:
 
 
 def test_a_failing_encoder_degrades_to_words_only(app, monkeypatch, caplog: pytest.LogCaptureFixture) -> None:
-    def broken(self, texts, progress=None):  # type: ignore[no-untyped-def]
+    def broken(self, texts, progress=None):
         raise RuntimeError("model file damaged")
 
     with session_scope(app.extensions["machimado"].sessions) as session:

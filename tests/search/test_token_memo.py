@@ -23,15 +23,15 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
+def model():
     return encoder()._load()  # noqa: SLF001
 
 
-def tokens(model, text: str) -> list[int]:  # type: ignore[no-untyped-def]
+def tokens(model, text: str) -> list[int]:
     return model._tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True)  # noqa: SLF001
 
 
-def reference(model, texts: list[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
+def reference(model, texts: list[str]) -> np.ndarray:
     return np.asarray(model.encode(texts), dtype=np.float32)
 
 
@@ -110,7 +110,7 @@ def test_a_failing_memo_is_switched_off_and_questions_keep_their_meaning(monkeyp
     fresh = Encoder(cache_size=0)
     expected = reference(fresh._load(), QUESTIONS[:1])[0]  # noqa: SLF001
 
-    def broken(self, ids):  # type: ignore[no-untyped-def]
+    def broken(self, ids):
         raise IndexError("boom")
 
     monkeypatch.setattr(TokenMemo, "encode", broken)
