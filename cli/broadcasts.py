@@ -18,7 +18,7 @@ from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, p
 from broadcasts.richmenu import DEFAULT_SPEC, RichMenuError, deploy, set_disaster_mode
 from broadcasts.templates import load_templates
 from broadcasts.worker import Worker
-from cli.support import runtime_from_env, tenant_runtime
+from cli.support import municipality_option, runtime_from_env, tenant_runtime
 from core.db import session_scope
 from core.tenancy import Tenant
 from core.timeutil import parse_local
@@ -58,7 +58,7 @@ def templates_cmd() -> None:
 @click.option("--at", "at", default=None, help="Send at (ISO time); default now.")
 @click.option("--expires", default=None, help="Stop showing it in chat after (ISO time).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def send(title: str | None, body: str | None, category: str | None, severity: str | None,
          template_id: str | None, params: tuple[str, ...], districts: tuple[str, ...], links: tuple[str, ...],
          at: str | None, expires: str | None, yes: bool, slug: str | None) -> None:
@@ -97,7 +97,7 @@ def send(title: str | None, body: str | None, category: str | None, severity: st
 
 
 @broadcasts.command("list")
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 @click.option("--limit", default=20, show_default=True)
 def list_cmd(slug: str | None, limit: int) -> None:
     with tenant_runtime(slug) as (runtime, tenant):
@@ -117,7 +117,7 @@ def _notice(session: Session, tenant: Tenant, notice_id: int) -> Notice:
 
 @broadcasts.command("show")
 @click.argument("notice_id", type=int)
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 @click.option("--json", "as_json", is_flag=True)
 def show(notice_id: int, slug: str | None, as_json: bool) -> None:
     with tenant_runtime(slug) as (runtime, tenant):
@@ -132,7 +132,7 @@ def show(notice_id: int, slug: str | None, as_json: bool) -> None:
 
 @broadcasts.command("cancel")
 @click.argument("notice_id", type=int)
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def cancel_cmd(notice_id: int, slug: str | None) -> None:
     with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
@@ -166,7 +166,7 @@ def richmenu() -> None:
 
 @richmenu.command("deploy")
 @click.argument("spec", type=click.Path(path_type=Path), default=DEFAULT_SPEC)
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def richmenu_deploy(spec: Path, slug: str | None) -> None:
     """Create the menus of SPEC with their images and set the default."""
     with tenant_runtime(slug) as (runtime, tenant):
@@ -182,7 +182,7 @@ def richmenu_deploy(spec: Path, slug: str | None) -> None:
 @click.command("disaster")
 @click.argument("switch", type=click.Choice(["on", "off", "status"]))
 @click.option("--type", "disaster_type", default="", help="e.g. 洪水, 土砂災害, 地震, 津波")
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def disaster(switch: str, disaster_type: str, slug: str | None) -> None:
     """Disaster mode: disaster rich menu, emergency notices first in welcome and fallback replies."""
     from broadcasts.richmenu import state_of

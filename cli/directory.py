@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import click
 
-from cli.support import tenant_runtime
+from cli.support import municipality_option, tenant_runtime
 from core.db import session_scope
 from directory.additions import AdditionsError, apply_additions
 from directory.csvfile import CsvError
@@ -36,7 +36,7 @@ def directory() -> None:
 @click.option("--kind", type=click.Choice(KINDS), required=True)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def import_cmd(kind: str, file: Path, dry_run: bool, slug: str | None) -> None:
     """Import a 自治体標準オープンデータセット CSV (正式版 or 推奨 columns) as one transaction."""
     with tenant_runtime(slug) as (runtime, tenant):
@@ -67,7 +67,7 @@ def import_cmd(kind: str, file: Path, dry_run: bool, slug: str | None) -> None:
 
 @directory.command("procedures")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEFAULT_PACK)
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def procedures_cmd(file: Path, slug: str | None) -> None:
     """Import a procedures catalog YAML (all or nothing, update by key)."""
     with tenant_runtime(slug) as (runtime, tenant):
@@ -82,7 +82,7 @@ def procedures_cmd(file: Path, slug: str | None) -> None:
 
 @directory.command("additions")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def additions_cmd(file: Path, slug: str | None) -> None:
     """Attach reservation URLs, rooms, fees and hours (YAML keyed by facility ID)."""
     with tenant_runtime(slug) as (runtime, tenant):
@@ -101,7 +101,7 @@ def additions_cmd(file: Path, slug: str | None) -> None:
 @click.option("--limit", default=5, show_default=True)
 @click.option("--open-only", is_flag=True, help="Shelters that are open now.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def nearest_cmd(kind: str, lat: float, lon: float, limit: int, open_only: bool, as_json: bool,
                 slug: str | None) -> None:
     with tenant_runtime(slug) as (runtime, tenant):
@@ -118,7 +118,7 @@ def nearest_cmd(kind: str, lat: float, lon: float, limit: int, open_only: bool, 
 @directory.command("shelter-status")
 @click.argument("ref")
 @click.argument("status", type=click.Choice(["open", "closed", "full"]))
-@click.option("-m", "--municipality", "slug", default=None)
+@municipality_option
 def shelter_status(ref: str, status: str, slug: str | None) -> None:
     """Mark a shelter (ID or name) open / closed / full."""
     with tenant_runtime(slug) as (runtime, tenant):
