@@ -41,7 +41,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from core.tenancy import Thresholds, default_municipality  # noqa: E402
 from faq.kb import build_normalizer  # noqa: E402
 from faq.packs import load_pack_file  # noqa: E402
-from search.index import EntryVectors, FaqIndex, IndexedEntry  # noqa: E402
+from search.index import EntryIndex, EntryVectors, IndexedEntry  # noqa: E402
 from search.matcher import Matcher  # noqa: E402
 from search.vectors import DIM, encoder  # noqa: E402
 
@@ -141,7 +141,7 @@ def main() -> None:
                                 phrasings=tuple(normalizer.analyze(p) for p in e["phrasings"]),
                                 keywords=tuple(w for k in e["keywords"] for w in normalizer.analyze(k).words),
                                 answer_words=normalizer.analyze(e["answer"]).words) for e in data)
-        matcher = Matcher(normalizer, FaqIndex(list(indexed), vectors=stand_in_vectors(size, 3, size)),
+        matcher = Matcher(normalizer, EntryIndex(list(indexed), vectors=stand_in_vectors(size, 3, size)),
                           Thresholds())
         build_s = time.perf_counter() - started
         del data

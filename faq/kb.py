@@ -20,7 +20,7 @@ from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
 from directory.texts import facility_texts, procedure_texts
 from faq.models import FaqEntry, SynonymSet
-from search.index import EntryVectors, FaqIndex, IndexedEntry
+from search.index import EntryIndex, EntryVectors, IndexedEntry
 from search.matcher import Matcher
 from search.normalize import Normalizer, load_synonym_groups
 from search.vectors import DIM, load_vectors, vector_texts
@@ -130,7 +130,7 @@ def build_matcher(session: Session, municipality_id: int, config: MunicipalityCo
     indexed += [index_procedure(normalizer, p) for p in procedures]
     indexed += [index_facility(normalizer, p) for p in places]
     vectors = entry_vectors(session, all_texts(entries, procedures, places))
-    return Matcher(normalizer, FaqIndex(indexed, vectors=vectors), config.thresholds)
+    return Matcher(normalizer, EntryIndex(indexed, vectors=vectors), config.thresholds)
 
 
 def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> EntryVectors | None:

@@ -157,7 +157,10 @@ class EntryVectors:
 FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
 
 
-class FaqIndex:
+class EntryIndex:
+    """BM25 fields over indexed entries (FAQ entries, procedures, facilities: the caller decides what an entry
+    is), with their stored sentence vectors; ``search`` returns the best entries for an analysed question."""
+
     def __init__(self, entries: Sequence[IndexedEntry], weights: dict[str, float] | None = None,
                  vectors: EntryVectors | None = None):
         self.entries = list(entries)

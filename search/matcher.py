@@ -19,7 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
-from search.index import FaqIndex, Scored
+from search.index import EntryIndex, Scored
 from search.normalize import Analysis, Normalizer
 from search.vectors import encoder
 
@@ -111,7 +111,7 @@ def agrees(meaning: np.ndarray | None, top: int, similarity: float) -> bool:
 class Matcher:
     """A built index plus the normalizer that made it; immutable, shared between threads."""
 
-    def __init__(self, normalizer: Normalizer, index: FaqIndex, thresholds: Thresholds):
+    def __init__(self, normalizer: Normalizer, index: EntryIndex, thresholds: Thresholds):
         self.normalizer = normalizer
         self.index = index
         self.thresholds = thresholds
