@@ -15,8 +15,8 @@ from fakeline.state import (
     RETRY_KEY_ENDPOINTS,
     RETRY_KEY_TTL_S,
     FakeLineState,
+    current_state,
     line_error,
-    state,
 )
 from fakeline.validate import validate_messages, validate_recipients
 
@@ -24,12 +24,14 @@ blueprint = Blueprint("messaging_api", __name__)
 
 
 def authorized() -> bool:
+    state = current_state()
     header = request.headers.get("Authorization", "")
     return header.startswith("Bearer ") and header[7:] in state.tokens
 
 @blueprint.before_app_request
 def platform_rules() -> Response | None:
     """Authentication, rate limits and injected latency apply to every Messaging API call."""
+    state = current_state()
     if not request.path.startswith("/v2/"):
         return None
     if state.latency_s:
@@ -45,6 +47,7 @@ def platform_rules() -> Response | None:
 
 def record(endpoint: str, body: Any, status: int, recipients: list[str] | None = None,
            generation: int | None = None) -> str:
+    state = current_state()
     request_id = uuid.uuid4().hex
     with state.lock:
         if generation is not None and generation != state.generation:
@@ -62,6 +65,7 @@ def record(endpoint: str, body: Any, status: int, recipients: list[str] | None =
     return request_id
 
 def send(endpoint: str) -> Response:
+    state = current_state()
     generation = state.generation
     body = request.get_json(silent=True)
     fault = state.take_fault(endpoint)
@@ -130,6 +134,7 @@ for _endpoint in ("reply", "push", "multicast", "broadcast", "narrowcast"):
 
 @blueprint.get("/v2/bot/profile/<user_id>")
 def profile(user_id: str) -> Response:
+    state = current_state()
     data = state.profiles.get(user_id)
     if data is None:
         return line_error(404, "Not found")

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from fakeline.state import line_error, state
+from fakeline.state import current_state, line_error
 
 MAX_FOLLOWER_PAGE = 1000
 
@@ -38,6 +38,7 @@ blueprint = Blueprint("platform_api", __name__)
 
 @blueprint.get("/v2/bot/followers/ids")
 def follower_ids() -> Response:
+    state = current_state()
     try:
         limit = int(request.args.get("limit", MAX_FOLLOWER_PAGE))
         start = int(request.args.get("start") or 0)
@@ -56,19 +57,23 @@ def follower_ids() -> Response:
 
 @blueprint.get("/v2/bot/message/progress/narrowcast")
 def narrowcast_progress() -> Response:
+    state = current_state()
     progress = state.narrowcasts.get(request.args.get("requestId", ""))
     return jsonify(progress) if progress else line_error(404, "Not found")
 
 @blueprint.get("/v2/bot/message/quota")
 def quota() -> Response:
+    state = current_state()
     return jsonify({"type": "none"} if state.quota is None else {"type": "limited", "value": state.quota})
 
 @blueprint.get("/v2/bot/message/quota/consumption")
 def consumption() -> Response:
+    state = current_state()
     return jsonify({"totalUsage": state.consumption()})
 
 @blueprint.post("/v2/bot/chat/loading/start")
 def loading() -> Response:
+    state = current_state()
     body = request.get_json(silent=True) or {}
     seconds = body.get("loadingSeconds", 5)
     if not isinstance(body.get("chatId"), str) or seconds not in range(5, 61, 5):
@@ -81,6 +86,7 @@ def loading() -> Response:
 
 @blueprint.post("/v2/bot/richmenu")
 def create_rich_menu() -> Response:
+    state = current_state()
     body = request.get_json(silent=True)
     details = _rich_menu_errors(body)
     if details:
@@ -92,15 +98,18 @@ def create_rich_menu() -> Response:
 
 @blueprint.get("/v2/bot/richmenu/list")
 def list_rich_menus() -> Response:
+    state = current_state()
     return jsonify({"richmenus": list(state.rich_menus.values())})
 
 @blueprint.get("/v2/bot/richmenu/<menu_id>")
 def get_rich_menu(menu_id: str) -> Response:
+    state = current_state()
     menu = state.rich_menus.get(menu_id)
     return jsonify(menu) if menu else line_error(404, "Not found")
 
 @blueprint.delete("/v2/bot/richmenu/<menu_id>")
 def delete_rich_menu(menu_id: str) -> Response:
+    state = current_state()
     with state.lock:
         if state.rich_menus.pop(menu_id, None) is None:
             return line_error(404, "Not found")
@@ -111,6 +120,7 @@ def delete_rich_menu(menu_id: str) -> Response:
 
 @blueprint.post("/v2/bot/richmenu/<menu_id>/content")
 def upload_image(menu_id: str) -> Response:
+    state = current_state()
     content_type = request.headers.get("Content-Type", "")
     data = request.get_data()
     if menu_id not in state.rich_menus:
@@ -125,11 +135,13 @@ def upload_image(menu_id: str) -> Response:
 
 @blueprint.get("/v2/bot/richmenu/<menu_id>/content")
 def download_image(menu_id: str) -> Response:
+    state = current_state()
     image = state.rich_menu_images.get(menu_id)
     return Response(image[1], mimetype=image[0]) if image else line_error(404, "Not found")
 
 @blueprint.post("/v2/bot/user/all/richmenu/<menu_id>")
 def set_default(menu_id: str) -> Response:
+    state = current_state()
     if menu_id not in state.rich_menus:
         return line_error(400, "richmenu not found")
     if menu_id not in state.rich_menu_images:
@@ -139,17 +151,20 @@ def set_default(menu_id: str) -> Response:
 
 @blueprint.get("/v2/bot/user/all/richmenu")
 def get_default() -> Response:
+    state = current_state()
     if state.default_rich_menu is None:
         return line_error(404, "no default richmenu")
     return jsonify({"richMenuId": state.default_rich_menu})
 
 @blueprint.delete("/v2/bot/user/all/richmenu")
 def cancel_default() -> Response:
+    state = current_state()
     state.default_rich_menu = None
     return jsonify({})
 
 @blueprint.post("/v2/bot/user/<user_id>/richmenu/<menu_id>")
 def link(user_id: str, menu_id: str) -> Response:
+    state = current_state()
     if menu_id not in state.rich_menus or menu_id not in state.rich_menu_images:
         return line_error(400, "richmenu not found or has no image")
     state.user_rich_menus[user_id] = menu_id
@@ -157,16 +172,19 @@ def link(user_id: str, menu_id: str) -> Response:
 
 @blueprint.delete("/v2/bot/user/<user_id>/richmenu")
 def unlink(user_id: str) -> Response:
+    state = current_state()
     state.user_rich_menus.pop(user_id, None)
     return jsonify({})
 
 @blueprint.get("/v2/bot/user/<user_id>/richmenu")
 def user_menu(user_id: str) -> Response:
+    state = current_state()
     menu_id = state.user_rich_menus.get(user_id)
     return jsonify({"richMenuId": menu_id}) if menu_id else line_error(404, "the user has no richmenu")
 
 @blueprint.post("/v2/bot/richmenu/alias")
 def create_alias() -> Response:
+    state = current_state()
     body = request.get_json(silent=True) or {}
     alias, menu_id = str(body.get("richMenuAliasId", "")), str(body.get("richMenuId", ""))
     if not alias or menu_id not in state.rich_menus:
@@ -178,11 +196,13 @@ def create_alias() -> Response:
 
 @blueprint.get("/v2/bot/richmenu/alias/list")
 def list_aliases() -> Response:
+    state = current_state()
     return jsonify({"aliases": [{"richMenuAliasId": a, "richMenuId": m}
                                 for a, m in state.rich_menu_aliases.items()]})
 
 @blueprint.route("/v2/bot/richmenu/alias/<alias>", methods=["GET", "DELETE"])
 def alias_item(alias: str) -> Response:
+    state = current_state()
     menu_id = state.rich_menu_aliases.get(alias)
     if menu_id is None:
         return line_error(404, "Not found")

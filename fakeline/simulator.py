@@ -16,14 +16,13 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from ulid import ULID
-from werkzeug.local import LocalProxy
 
-from fakeline.state import FakeLineState, state
+from fakeline.state import FakeLineState, current_state
 from line.signature import sign
 
 STATIC = Path(__file__).with_name("static")
@@ -91,9 +90,12 @@ def deliver(channel: Channel, events: list[dict[str, Any]], timeout: float = 15.
 
 
 blueprint = Blueprint("simulator", __name__)
-# The simulator's channel and timeline live in the platform app (app.extensions["simulator"]).
-channel = cast(Channel, LocalProxy(lambda: current_app.extensions["simulator"]["channel"]))
-timeline = cast(Timeline, LocalProxy(lambda: current_app.extensions["simulator"]["timeline"]))
+
+
+def current_simulation() -> tuple[Channel, Timeline]:
+    """The simulator's channel and timeline, kept in the platform app (``app.extensions["simulator"]``)."""
+    sim = current_app.extensions["simulator"]
+    return sim["channel"], sim["timeline"]
 
 
 @blueprint.get("/")
@@ -106,11 +108,13 @@ def static_file(name: str) -> ResponseReturnValue:
 
 @blueprint.get("/sim/api/residents")
 def residents() -> ResponseReturnValue:
+    state = current_state()
     with state.lock:
         return jsonify([{**p, "following": p["userId"] in state.followers} for p in state.profiles.values()])
 
 @blueprint.post("/sim/api/residents")
 def create_resident() -> ResponseReturnValue:
+    state = current_state()
     data = request.get_json(silent=True) or {}
     name = str(data.get("displayName") or "").strip()[:20] or "住民"
     language = str(data.get("language") or "ja")[:8]
@@ -122,6 +126,8 @@ def create_resident() -> ResponseReturnValue:
 
 @blueprint.post("/sim/api/action")
 def action() -> ResponseReturnValue:
+    state = current_state()
+    channel, timeline = current_simulation()
     data = request.get_json(silent=True) or {}
     user_id = str(data.get("user", ""))
     kind = str(data.get("kind", ""))
@@ -171,12 +177,14 @@ def action() -> ResponseReturnValue:
 
 @blueprint.get("/sim/api/timeline")
 def timeline_items() -> ResponseReturnValue:
+    timeline = current_simulation()[1]
     seq = request.args.get("since", "0")
     return jsonify(timeline.since(int(seq) if seq.isdigit() else 0, request.args.get("user") or None))
 
 @blueprint.get("/sim/api/sent")
 def sent() -> ResponseReturnValue:
     """Pushes, multicasts and broadcasts with their recipients (the side panel)."""
+    state = current_state()
     with state.lock:
         calls = [{"endpoint": c["endpoint"], "status": c["status"], "at": c["at"],
                   "recipients": len(c["body"]["to"]) if isinstance(c["body"], dict) and
@@ -188,6 +196,7 @@ def sent() -> ResponseReturnValue:
 @blueprint.get("/sim/api/richmenu")
 def rich_menu() -> ResponseReturnValue:
     """The rich menu this resident sees: their linked menu, else the default one."""
+    state = current_state()
     user_id = request.args.get("user", "")
     with state.lock:
         menu_id = state.user_rich_menus.get(user_id) or state.default_rich_menu
@@ -198,11 +207,13 @@ def rich_menu() -> ResponseReturnValue:
 
 @blueprint.get("/sim/richmenu/<menu_id>/image")
 def rich_menu_image(menu_id: str) -> ResponseReturnValue:
+    state = current_state()
     image = state.rich_menu_images.get(menu_id)
     return Response(image[1], mimetype=image[0]) if image else Response(status=404)
 
 @blueprint.get("/sim/api/config")
 def config() -> ResponseReturnValue:
+    channel = current_simulation()[0]
     return jsonify({"webhook_url": channel.webhook_url, "bot": current_app.config.get("BOT_NAME", "")})
 
 

@@ -1,7 +1,7 @@
 """What the local LINE platform remembers (calls, deliveries, tokens, rich menus, faults) and LINE's error shape.
 
 One ``FakeLineState`` per platform app, kept in ``app.extensions["fakeline"]``; the route modules reach it
-through ``state``, a proxy to the current app's.
+through :func:`current_state`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from flask import Response, current_app, jsonify
-from werkzeug.local import LocalProxy
 
 from fakeline.limits import RateLimiter
 
@@ -102,5 +101,6 @@ def line_error(status: int, message: str, details: Iterable[dict[str, str]] = ()
     return response
 
 
-# The current platform app's state (route modules are module-level blueprints, not closures).
-state = cast(FakeLineState, LocalProxy(lambda: current_app.extensions["fakeline"]))
+def current_state() -> FakeLineState:
+    """The state of the platform app serving this request (route modules are module-level blueprints)."""
+    return cast(FakeLineState, current_app.extensions["fakeline"])
