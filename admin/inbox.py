@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.timeutil import utcnow
 from faq.models import Feedback, QuestionLog
 
 SIMILAR = 72  # rapidfuzz token_set_ratio on normalized words
@@ -40,7 +41,7 @@ class Group:
 def unanswered(session: Session, municipality_id: int, days: int = 90, limit: int = 3000) -> list[QuestionLog]:
     disliked = select(Feedback.question_log_id).where(Feedback.municipality_id == municipality_id,
                                                       Feedback.helpful.is_(False))
-    since = datetime.now(UTC) - timedelta(days=days)
+    since = utcnow() - timedelta(days=days)
     return list(session.scalars(
         select(QuestionLog).where(QuestionLog.municipality_id == municipality_id, QuestionLog.handled.is_(False),
                                   QuestionLog.text != "", QuestionLog.created_at >= since,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Follower
-from core.timeutil import local, zone
+from core.timeutil import local, utcnow, zone
 from faq.models import Feedback, QuestionLog
 
 
@@ -41,7 +41,7 @@ def followers_daily(session: Session, municipality_id: int, days: int = 30) -> l
 
 def questions_daily(session: Session, municipality_id: int, days: int = 30) -> list[tuple[str, int, int, int]]:
     """(day, answered, suggested, fallback)."""
-    since = datetime.now(UTC) - timedelta(days=days)
+    since = utcnow() - timedelta(days=days)
     rows = session.execute(select(QuestionLog.created_at, QuestionLog.outcome).where(
         QuestionLog.municipality_id == municipality_id, QuestionLog.created_at >= since)).all()
     counts = Counter((_day(c), o) for c, o in rows)

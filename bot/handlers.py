@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from bot.runtime import Runtime
 from broadcasts.richmenu import current_disaster
 from core.models import Follower
 from core.tenancy import MunicipalityConfig, Tenant
+from core.timeutil import utcnow
 from directory.models import Procedure
 from faq import service
 from faq.models import FaqEntry, QuestionLog
@@ -54,9 +54,9 @@ def upsert_follower(session: Session, municipality_id: int, user_id: str, status
     elif status and follower.status != status:
         follower.status = status
         if status == "following":
-            follower.followed_at = datetime.now(UTC)
+            follower.followed_at = utcnow()
         else:
-            follower.unfollowed_at = datetime.now(UTC)
+            follower.unfollowed_at = utcnow()
     session.flush()
     return follower
 

@@ -7,7 +7,6 @@ Commands share the runtime the web app uses (same settings, database and matcher
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 
 import click
 
@@ -20,6 +19,7 @@ from cli.faq import faq
 from cli.support import runtime_from_env
 from core.db import session_scope
 from core.errors import ConfigError
+from core.timeutil import utcnow
 from faq.packs import PackError
 
 
@@ -49,7 +49,7 @@ def purge(days: int | None) -> None:
     with runtime_from_env() as runtime:
         keep = days if days is not None else runtime.settings.retention_days
         with session_scope(runtime.sessions) as session:
-            counts = purge_old(session, datetime.now(UTC), keep)
+            counts = purge_old(session, utcnow(), keep)
         click.echo(f"deleted {counts['questions']} question(s) older than {keep} days, "
                    f"{counts['followers']} blocked follower(s), {counts['recipient_lists']} recipient list(s) "
                    f"of finished notices and {counts['dedupe_keys']} old webhook dedupe key(s)")

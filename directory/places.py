@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.timeutil import utcnow
 from directory.models import Place
 
 SHELTER_STATUSES = ("open", "closed", "full")
@@ -76,7 +76,7 @@ def set_status(place: Place, status: str) -> None:
     if status not in SHELTER_STATUSES:
         raise ValueError(f"status must be one of {', '.join(SHELTER_STATUSES)}")
     place.status = status
-    place.status_updated_at = datetime.now(UTC)
+    place.status_updated_at = utcnow()
 
 
 def open_shelters(session: Session, municipality_id: int) -> list[Place]:
