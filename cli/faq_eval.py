@@ -22,6 +22,7 @@ from core.settings import load_settings
 from core.tenancy import sync_municipalities
 from faq import service
 from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
+from faq.evaluate import as_kana as kana_cases
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
 from search.matcher import Matcher, MatchResult
 
@@ -71,9 +72,10 @@ def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = Fal
 @click.option("--paraphrases", type=click.Path(exists=True, path_type=Path), default=None,
               help="Paraphrase set YAML (default when no --corpus: eval/demo_paraphrases.yaml).")
 @click.option("--leave-out", is_flag=True, help="Remove each query's relevant docs first.")
+@click.option("--as-kana", is_flag=True, help="Render every query in hiragana first (kana-only residents).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack: Path | None,
-             paraphrases: Path | None, leave_out: bool, as_json: bool) -> None:
+             paraphrases: Path | None, leave_out: bool, as_kana: bool, as_json: bool) -> None:
     """Measure answer quality (Hit@1, MRR@10, outcome mix, latency)."""
     if corpus:
         if not (queries and qrels):
@@ -82,6 +84,8 @@ def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack
     else:
         entries = load_pack_file(pack or DEMO_PACK)
         cases = load_paraphrases(paraphrases or DEFAULT_PARAPHRASES)
+    if as_kana:
+        cases = kana_cases(cases)
     metrics = run_evaluation(entries, cases, leave_out)
     if as_json:
         click.echo(json.dumps(metrics, ensure_ascii=False))

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from search.matcher import MatchResult
+from search.normalize import hiragana_rendering
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ def load_paraphrases(path: Path) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [Case(str(item["q"]), {str(item["expect"]): 2} if item.get("expect") else {})
             for item in data["queries"]]
+
+
+def as_kana(cases: list[Case]) -> list[Case]:
+    """The same cases with every query rendered in hiragana (how many elderly residents type)."""
+    return [Case(hiragana_rendering(c.query), c.grades) for c in cases]
 
 
 def beir_entries(corpus_path: Path) -> list[dict[str, Any]]:

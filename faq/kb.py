@@ -23,6 +23,7 @@ from faq.models import FaqEntry, SynonymSet
 from search.index import EntryIndex, EntryVectors, IndexedEntry
 from search.matcher import Matcher
 from search.normalize import Normalizer, load_synonym_groups
+from search.reading import ReadingLexicon
 from search.vectors import DIM, load_vectors, vector_texts
 
 # Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
@@ -71,29 +72,31 @@ def faq_texts(entry: FaqEntry) -> tuple[list[str], str]:
     return [p for p in [entry.question, *(entry.alt_questions or [])] if p.strip()], entry.answer
 
 
-def index_entry(normalizer: Normalizer, entry: FaqEntry) -> IndexedEntry:
-    phrasings = tuple(normalizer.analyze(p) for p in faq_texts(entry)[0])
-    keywords = tuple(w for k in [*(entry.keywords or []), entry.category] for w in normalizer.analyze(k).words)
+def index_entry(normalizer: Normalizer, entry: FaqEntry, lexicon: ReadingLexicon | None = None) -> IndexedEntry:
+    phrasings = tuple(normalizer.analyze(p, lexicon) for p in faq_texts(entry)[0])
+    keywords = tuple(w for k in [*(entry.keywords or []), entry.category]
+                     for w in normalizer.analyze(k, lexicon).words)
     label = LABEL.match(entry.question.strip())
     return IndexedEntry(entry_id=entry.id, key=entry.key, question=entry.question, category=entry.category,
                         phrasings=phrasings, keywords=keywords,
-                        answer_words=normalizer.analyze(entry.answer).words,
+                        answer_words=normalizer.analyze(entry.answer, lexicon).words,
                         label=frozenset(normalizer.analyze(label.group(1)).words) if label else frozenset())
 
 
-def index_procedure(normalizer: Normalizer, proc: Procedure) -> IndexedEntry:
+def index_procedure(normalizer: Normalizer, proc: Procedure, lexicon: ReadingLexicon | None = None
+                    ) -> IndexedEntry:
     names, answer = procedure_texts(proc)
-    phrasings = tuple(normalizer.analyze(p) for p in names)
+    phrasings = tuple(normalizer.analyze(p, lexicon) for p in names)
     keywords = tuple(w for k in [proc.category, "手続き", "申請"] for w in normalizer.analyze(k).words)
     return IndexedEntry(entry_id=proc.id, key=f"proc:{proc.key}", question=proc.name, category=proc.category,
-                        phrasings=phrasings, keywords=keywords, answer_words=normalizer.analyze(answer).words,
-                        kind="procedure")
+                        phrasings=phrasings, keywords=keywords,
+                        answer_words=normalizer.analyze(answer, lexicon).words, kind="procedure")
 
 
-def index_facility(normalizer: Normalizer, place: Place) -> IndexedEntry:
+def index_facility(normalizer: Normalizer, place: Place, lexicon: ReadingLexicon | None = None) -> IndexedEntry:
     additions = place.additions or {}
     names, answer = facility_texts(place)
-    phrasings = tuple(normalizer.analyze(p) for p in names)
+    phrasings = tuple(normalizer.analyze(p, lexicon) for p in names)
     extra = ["施設", *(additions.get("rooms") or []), *(["予約"] if additions.get("reservation_url") else []),
              str((place.attributes or {}).get("category", ""))]
     keywords = tuple(w for k in extra for w in normalizer.analyze(k).words)
@@ -126,11 +129,12 @@ def build_matcher(session: Session, municipality_id: int, config: MunicipalityCo
     """FAQ, procedures and facilities in one index: one query, one ranked list, one policy."""
     normalizer = normalizer or build_normalizer(config)
     entries, procedures, places = knowledge_rows(session, municipality_id)
-    indexed = [index_entry(normalizer, e) for e in entries]
-    indexed += [index_procedure(normalizer, p) for p in procedures]
-    indexed += [index_facility(normalizer, p) for p in places]
+    lexicon = ReadingLexicon()  # the knowledge base's nouns by reading: kana-only questions are respelled with them
+    indexed = [index_entry(normalizer, e, lexicon) for e in entries]
+    indexed += [index_procedure(normalizer, p, lexicon) for p in procedures]
+    indexed += [index_facility(normalizer, p, lexicon) for p in places]
     vectors = entry_vectors(session, all_texts(entries, procedures, places))
-    return Matcher(normalizer, EntryIndex(indexed, vectors=vectors), config.thresholds)
+    return Matcher(normalizer, EntryIndex(indexed, vectors=vectors), config.thresholds, lexicon)
 
 
 def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> EntryVectors | None:

@@ -20,7 +20,8 @@ from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
 from search.index import EntryIndex, Scored
-from search.normalize import Analysis, Normalizer
+from search.normalize import Analysis, Normalizer, fold
+from search.reading import ReadingLexicon
 from search.vectors import encoder
 
 log = logging.getLogger(__name__)
@@ -111,10 +112,12 @@ def agrees(meaning: np.ndarray | None, top: int, similarity: float) -> bool:
 class Matcher:
     """A built index plus the normalizer that made it; immutable, shared between threads."""
 
-    def __init__(self, normalizer: Normalizer, index: EntryIndex, thresholds: Thresholds):
+    def __init__(self, normalizer: Normalizer, index: EntryIndex, thresholds: Thresholds,
+                 lexicon: ReadingLexicon | None = None):
         self.normalizer = normalizer
         self.index = index
         self.thresholds = thresholds
+        self.lexicon = lexicon or ReadingLexicon()
 
     @staticmethod
     def _lexical(query: Analysis, hits: list[Scored]) -> np.ndarray:
@@ -150,10 +153,17 @@ class Matcher:
         units = np.repeat(starts, counts) + np.arange(int(counts.sum())) - first
         return group_max(vectors.phrasing.dot(units, q), counts), vectors.question_answer.dot(rows, q)
 
+    def respelled(self, text: str) -> str:
+        """The question with its hiragana runs respelled in the knowledge base's words (search.reading), or
+        exactly as asked when there is nothing to respell (a kanji question is never changed)."""
+        folded = fold(text)
+        respelled = self.lexicon.respell(folded)
+        return respelled if respelled != folded else text
+
     def rank(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
              ) -> tuple[Analysis, list[Candidate], dict[str, float], bool]:
         """(analysis, candidates, the top one's field scores, whether words and meaning agree)."""
-        text = text[:MAX_QUERY_CHARS]
+        text = self.respelled(text[:MAX_QUERY_CHARS])
         query = self.normalizer.analyze(text)
         hits = self.index.search(query, limit=POOL + len(exclude))
         if exclude:

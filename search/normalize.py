@@ -28,6 +28,8 @@ from typing import Any
 import yaml
 from sudachipy import Dictionary, SplitMode
 
+from search.reading import ReadingLexicon
+
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "副詞"}
 # Words that carry no topic in a question ("…を教えてください", "…の方法が知りたい").
 STOPWORDS = frozenset("""
@@ -51,6 +53,17 @@ def fold(text: str) -> str:
 
 def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
+def to_hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+
+
+def hiragana_rendering(text: str) -> str:
+    """The text as a resident who types only kana would write it: every morpheme replaced by its reading
+    (SudachiPy ``reading_form``) in hiragana, spaces and punctuation kept. Used to measure kana input."""
+    return "".join(to_hiragana(m.reading_form() if m.part_of_speech()[0] not in ("補助記号", "空白") else m.surface())
+                   for m in _tokenizer().tokenize(text, SplitMode.C)) if text else ""
 
 
 @dataclass(frozen=True)
@@ -138,19 +151,27 @@ class Normalizer:
             words.append(form)
         return synonyms.apply(words)
 
-    def analyze(self, text: str) -> Analysis:
+    def analyze(self, text: str, lexicon: ReadingLexicon | None = None) -> Analysis:
+        """``lexicon``: when given (knowledge-base text being indexed), each noun's reading and spelling
+        are added to it, so that kana-only questions can be respelled with these words."""
         folded = fold(text)
         morphemes = list(self._morphemes(folded))
         words: list[str] = []
         reading_parts: list[str] = []
         for m in morphemes:
-            pos = m.part_of_speech()[0]
-            if pos in ("補助記号", "空白"):
+            pos = m.part_of_speech()
+            if pos[0] in ("補助記号", "空白"):
                 continue
-            reading = m.reading_form() or m.surface()
-            reading_parts.append(to_katakana(reading))
-            if pos in CONTENT_POS:
+            reading = to_katakana(m.reading_form() or m.surface())
+            reading_parts.append(reading)
+            if pos[0] in CONTENT_POS:
                 words.append(m.normalized_form())
+            if lexicon is not None and pos[0] == "名詞" and pos[1] != "数詞":
+                lexicon.add(reading, m.surface())
+                if len(m.surface()) >= 3:
+                    for part in _tokenizer().tokenize(m.surface(), SplitMode.A):
+                        if part.part_of_speech()[0] == "名詞":
+                            lexicon.add(to_katakana(part.reading_form()), part.surface())
         words = self.synonyms.apply(words)
         expanded: list[str] = []
         for w in words:
