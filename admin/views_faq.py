@@ -14,6 +14,7 @@ from admin.auth import audit, current_municipality_id, current_municipality_slug
 from admin.blueprint import blueprint
 from admin.runtime import runtime, tenant_of
 from faq.csvpack import from_csv, to_csv
+from faq.lint import duplicates_of
 from faq.models import FaqEntry, FaqRevision, QuestionLog
 from faq.packs import PackError, export_pack, import_entries, parse_pack, save_entry, validate_entry
 
@@ -89,8 +90,20 @@ def faq_edit(entry_id: int | None = None) -> ResponseReturnValue:
             audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())
             db().commit()
             flash("保存しました。ボットはすぐにこの内容で回答します。", "ok")
+            warn_near_duplicates(saved)
             return redirect(url_for("admin.faq_edit", entry_id=saved.id))
     return render_template("admin/faq_edit.html", entry=entry, errors=errors, form=request.form)
+
+
+def warn_near_duplicates(entry: FaqEntry) -> None:
+    """After a save: say so when a question of this entry is near-identical to another entry's (faq/lint.py)."""
+    tenant = tenant_of(current_municipality_slug())
+    pairs = duplicates_of(db(), tenant.id, tenant.config, f"faq:{entry.key}",
+                          [entry.question, *(entry.alt_questions or [])])
+    for pair in pairs[:3]:
+        flash(f"「{pair.first.text}」は、別の項目「{pair.second.question}」の「{pair.second.text}」とほぼ同じ質問です。"
+              "このままでは同じ質問に両方が候補として並び、すぐには回答できません。"
+              "どちらかの質問を変えるか、ひとつにまとめてください。", "warning")
 
 
 @blueprint.get("/faq/<int:entry_id>/history")

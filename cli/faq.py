@@ -15,6 +15,7 @@ from cli.support import municipality_option, tenant_runtime
 from core.db import session_scope
 from faq import service
 from faq.kb import all_texts, knowledge_rows
+from faq.lint import lint
 from faq.packs import PackError, export_pack, import_entries, load_pack_file
 from search.vectors import store_entry_vectors
 
@@ -97,3 +98,18 @@ def faq_ask(question: str, slug: str | None, as_json: bool, limit: int) -> None:
 
 
 faq.add_command(faq_eval)
+
+
+@faq.command("lint")
+@municipality_option
+def faq_lint(slug: str | None) -> None:
+    """List near-duplicate questions (same words, or a few characters apart) among FAQ entries, procedures
+    and facilities: a question equal to one of them cannot be answered outright. Exits 1 when there are any."""
+    with tenant_runtime(slug) as (runtime, tenant):
+        with session_scope(runtime.sessions) as session:
+            pairs = lint(session, tenant.id, tenant.config)
+        for pair in pairs:
+            click.echo(pair.describe())
+        click.echo(f"{tenant.config.slug}: {len(pairs)} near-duplicate pair(s)", err=True)
+        if pairs:
+            sys.exit(1)

@@ -17,6 +17,7 @@ the cost follows the query, not the size of the knowledge base.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -157,6 +158,25 @@ class EntryVectors:
 FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
 
 
+# Normalized words drop auxiliaries, so 税金が払えない has the words of 税金の払い方: a negation must be part
+# of a question's identity.
+NEGATION = re.compile(r"な[いくかけ]|ません|ず[にの]?$|ぬ|ねえ|へん")
+
+
+def word_identity(analysis: Analysis) -> tuple[frozenset[str], bool] | None:
+    """What a text asks, for equality: its set of normalized words and whether it is negated."""
+    return (frozenset(analysis.words), bool(NEGATION.search(analysis.folded))) if analysis.words else None
+
+
+def exact_keys(analysis: Analysis) -> list[int]:
+    """Hashed identities of a text for exact matching: its folded characters, then its words (and negation)."""
+    keys = [hash(("t", analysis.folded.replace(" ", "")))] if analysis.folded else []
+    identity = word_identity(analysis)
+    if identity is not None:
+        keys.append(hash(("w", identity)))
+    return keys
+
+
 class EntryIndex:
     """BM25 fields over indexed entries (FAQ entries, procedures, facilities: the caller decides what an entry
     is), with their stored sentence vectors; ``search`` returns the best entries for an analysed question."""
@@ -180,12 +200,27 @@ class EntryIndex:
             "a": FieldIndex([e.answer_words for e in self.entries], range(n), n),
         }
         self._unit_start = np.cumsum([0] + [len(e.phrasings) for e in self.entries])
+        # A question equal to a phrasing — character for character, or word for word after normalization — names
+        # its entry. Keys are hashed (memory at 100k entries); an entry index, or -1 when several entries share it.
+        self._exact: dict[int, int] = {}
+        for i, e in enumerate(self.entries):
+            for p in e.phrasings:
+                for key in exact_keys(p):
+                    self._exact[key] = i if self._exact.get(key, i) == i else -1
         # Keep only what search results need: the analyses are in the postings now (memory at 100k entries).
         self.surfaces = [tuple(p.folded.replace(" ", "") for p in e.phrasings) for e in self.entries]
         self.entries = [replace(e, phrasings=(), keywords=(), answer_words=()) for e in self.entries]
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def exact(self, query: Analysis) -> int | None:
+        """The one entry with a phrasing equal to the question (characters first, then normalized words), if any."""
+        for key in exact_keys(query):
+            found = self._exact.get(key)
+            if found is not None:
+                return found if found >= 0 else None
+        return None
 
     def search(self, query: Analysis, limit: int = 10) -> list[Scored]:
         if not self.entries or query.is_empty():

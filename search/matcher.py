@@ -182,11 +182,18 @@ class Matcher:
         scores = scores - LABEL_PENALTY * np.array(
             [1 - len(h.entry.label & words) / len(h.entry.label) if h.entry.label else 0.0 for h in hits])
         order = np.argsort(-scores, kind="stable")[:limit]
+        exact = self.index.exact(query)
+        if exact is not None and self.index.entries[exact].key not in exclude:
+            found = [i for i in range(len(hits)) if hits[i].row == exact]
+            if found:  # the named entry goes first, whatever the scores say
+                order = np.array([found[0], *[i for i in order if i != found[0]]])[:limit]
         top = int(order[0])
         agree = agrees(meaning, top, float(lexical[top, 1]))
         candidates = [Candidate(hits[i].entry.entry_id, hits[i].entry.key, hits[i].entry.question,
                                 float(scores[i]), hits[i].entry.kind) for i in order]
         fields = {**hits[top].fields, "fz": float(lexical[top, 1])}
+        if exact is not None and hits[top].row == exact:
+            fields["exact"] = 1.0
         if semantic is not None:
             fields.update(uq=float(semantic[0][top]), uqa=float(semantic[1][top]))
         return query, candidates, fields, agree
@@ -201,6 +208,11 @@ class Matcher:
     def match(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()) -> MatchResult:
         """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base")."""
         query, candidates, fields, agree = self.rank(text, limit, exclude)
-        outcome = "fallback" if query.is_empty() else decide(candidates, self.thresholds, agree)
+        if query.is_empty():
+            outcome = "fallback"
+        elif fields.get("exact"):  # the question is one of the entry's own phrasings: answer it
+            outcome = "answer"
+        else:
+            outcome = decide(candidates, self.thresholds, agree)
         confidence = candidates[0].score if candidates else 0.0
         return MatchResult(outcome, candidates, query, confidence, fields)

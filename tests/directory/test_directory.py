@@ -207,4 +207,4 @@ def test_procedures_catalog_has_the_national_list(app) -> None:
     assert categories.count("子育て") == 15 and categories.count("介護") == 11
     assert any(p["name"] == "罹災証明書の発行申請" for p in procedures)
     assert {"転入届", "転出届", "転居届", "住民票の写しの交付", "印鑑登録証明書の交付", "戸籍証明書の交付",
-            "所得・課税証明書の交付", "マイナンバーカードの申請・更新", "粗大ごみの収集申込み"} <= {p["name"] for p in procedures}
+            "所得・課税証明書の交付", "マイナンバーカードの交付申請", "粗大ごみの収集申込み"} <= {p["name"] for p in procedures}
