@@ -70,6 +70,18 @@ def shelters_near(session: Session, municipality_id: int, config: MunicipalityCo
     return cards.shelters_reply(config, found, any_open, kind_of_disaster)
 
 
+# Words that may stand beside 避難所 in a question that only asks where to go (今開いている避難所はどこですか).
+SHELTER_CONTEXT = frozenset({"開く", "開ける", "開設", "近く", "近い", "最寄り", "場所", "今", "現在", "探す", "行く",
+                             "一番", "何処", "所", "地図", "一覧", "指定"})
+
+
+def asks_for_open_shelters(session: Session, municipality_id: int, query: Analysis) -> bool:
+    """A typed question about where the shelters are, while at least one is open (in any mode): the live list
+    answers it, not the static FAQ about the hazard map. 避難所に持っていくもの or ペットと避難所 stay FAQ questions."""
+    words = set(query.words)
+    return "避難" in words and words - {"避難"} <= SHELTER_CONTEXT and bool(open_shelters(session, municipality_id))
+
+
 def shelter_question(session: Session, municipality_id: int, config: MunicipalityConfig) -> lm.Reply:
     opened = open_shelters(session, municipality_id)
     if opened:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import cards
+from bot import cards, conversation
 from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
@@ -74,9 +74,16 @@ def fallback(ctx: Context) -> lm.Reply:
 
 def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     """Fixed words: menu, notice settings, current notices."""
-    word = fold(text).replace(" ", "")
+    folded = fold(text)
+    word = folded.replace(" ", "")
     if word in MENU_WORDS:
         return m.welcome(ctx.config)
+    if conversation.is_greeting(folded):
+        return conversation.greeting_reply(ctx.config)
+    if conversation.is_thanks(folded):
+        return conversation.thanks_reply()
+    if conversation.wants_a_person(folded):
+        return conversation.person_reply(ctx.config, current_disaster(ctx.session, ctx.tenant.id) is not None)
     if word in prefs.NOTICE_WORDS or word in prefs.EMERGENCY_WORDS:
         return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS)
     if word in dchat.SHELTER_WORDS:
@@ -86,9 +93,9 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
             dchat.remember(upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id), "aed")
         return [cards.ask_location("位置情報を送ると、近くのAEDをご案内します。\n緊急のときは、まず119番に通報してください。")]
     if word in CONTACT_WORDS:
-        c = ctx.config.contact
-        return [lm.text(f"お問い合わせは{c.desk}へお願いします。\n電話 {c.phone}（{c.hours}）" +
-                       (f"\n{c.url}" if c.url else ""))]
+        in_disaster = current_disaster(ctx.session, ctx.tenant.id) is not None
+        contact = ctx.config.disaster_contact if in_disaster and ctx.config.disaster_contact else ctx.config.contact
+        return [lm.text("お問い合わせはこちらへお願いします。\n" + conversation.desk_text(contact))]
     if word in prefs.SETTINGS_WORDS:
         if not ctx.event.user_id or ctx.event.in_group:
             return [lm.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]
@@ -111,6 +118,9 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
     if result.empty_query:
         return m.input_hint(ctx.config)
+    if dchat.asks_for_open_shelters(ctx.session, ctx.tenant.id, result.analysis):
+        qlog.outcome = "answer"
+        return dchat.shelter_question(ctx.session, ctx.tenant.id, ctx.config)
     facilities = dchat.facility_intent(ctx.session, ctx.tenant.id, result.analysis)
     if facilities:
         qlog.outcome = "answer"

@@ -71,6 +71,8 @@ class MunicipalityConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     group_policy: str = "mention"  # "mention" | "silent" — see docs/municipalities.md
     topics: tuple[str, ...] = DEFAULT_TOPICS  # notice topics residents choose from (防災 is always on)
+    # The desk residents are sent to while disaster mode is on (災害対策本部, around the clock); None: ``contact``.
+    disaster_contact: Contact | None = None
 
     def fill(self, text: str) -> str:
         """Replace ``{placeholder}`` markers in pack text with this municipality's values."""
@@ -130,6 +132,7 @@ def default_municipality(env: Mapping[str, str], production: bool) -> Municipali
                         url=DEMO_PLACEHOLDERS["city_url"]),
         districts=("中央地区", "北地区", "南地区", "東地区", "西地区", "島しょ地区"),
         placeholders=DEMO_PLACEHOLDERS,
+        disaster_contact=Contact(desk="サンプル市災害対策本部", phone="0000-00-0119", hours="24時間"),
     )
 
 
@@ -145,6 +148,10 @@ def _parse_one(raw: Mapping[str, Any], base_dir: Path, env: Mapping[str, str], p
     if not isinstance(contact, Mapping) or not {"desk", "phone", "hours"} <= set(contact):
         raise ConfigError(f"{where} ({slug}): contact needs desk, phone and hours.")
     thresholds = Thresholds(**(raw.get("thresholds") or {}))
+    disaster_contact = raw.get("disaster_contact")
+    if disaster_contact is not None and (not isinstance(disaster_contact, Mapping) or
+                                         not {"desk", "phone", "hours"} <= set(disaster_contact)):
+        raise ConfigError(f"{where} ({slug}): disaster_contact needs desk, phone and hours.")
 
     def path_of(key: str) -> Path | None:
         value = raw.get(key)
@@ -167,6 +174,7 @@ def _parse_one(raw: Mapping[str, Any], base_dir: Path, env: Mapping[str, str], p
         thresholds=thresholds,
         group_policy=str(raw.get("group_policy", "mention")),
         topics=tuple(str(t) for t in raw.get("topics") or DEFAULT_TOPICS),
+        disaster_contact=Contact(**{k: str(v) for k, v in disaster_contact.items()}) if disaster_contact else None,
     )
 
 

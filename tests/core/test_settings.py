@@ -84,3 +84,14 @@ def test_console_templates_need_no_inline_styles() -> None:
     for template in (ROOT / "admin" / "templates" / "admin").glob("*.html"):
         text = template.read_text(encoding="utf-8")
         assert 'style="' not in text and "<script>" not in text, template.name
+
+
+def test_disaster_desk_is_read_from_the_municipalities_file(tmp_path: Path) -> None:
+    settings = load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(MULTI_CONFIG)})
+    assert settings.municipalities["shima"].disaster_contact.desk == "しま市災害対策本部"
+    assert settings.municipalities["minato"].disaster_contact is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MULTI_CONFIG.read_text("utf-8").replace("disaster_contact: {desk: しま市災害対策本部, ",
+                                                           "disaster_contact: {"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="disaster_contact needs desk, phone and hours"):
+        load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(bad)})

@@ -1,0 +1,84 @@
+"""Conversation basics: greetings and thanks get a short friendly reply, and a resident who wants a person
+is given the desk (name, phone, hours — and whether it is open now).
+
+These are not questions for the knowledge base: they are answered before matching, so they never reach the
+unanswered inbox. A message counts as a greeting or thanks only when it is nothing else (こんにちは、住民票を
+取りたい is a question and goes to the knowledge base).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from core.tenancy import Contact, MunicipalityConfig
+from core.timeutil import local, utcnow
+from line import messages as lm
+
+GREETING = re.compile(r"(こんにちは|こんにちわ|こんばんは|こんばんわ|おはよう(ございます)?|はじめまして|よろしく(おねがいします|お願いします)?"
+                      r"|どうも|やあ|hello|hi|hey)+(です|ございます)?")
+THANKS = re.compile(r"((どうも)?ありがと(う|ー)?(ございます|ございました)?|助かりました|助かった|たすかりました|たすかった"
+                    r"|感謝(します|しています)?|お世話になりました|thanks?|thankyou|サンキュー|さんきゅー)+")
+PERSON = re.compile(r"(人|ひと|職員|担当(者|の方)?|オペレーター|窓口の?人|誰か)(と|に)(話|はな|相談|そうだん|つないで|代わって)"
+                    r"|電話(したい|で(聞|き|相談|そうだん|話))|でんわ(したい|で)|直接(聞|話|相談)|有人")
+HOURS = re.compile(r"(平日|毎日|月[〜~-]金)?\s*(\d{1,2}):(\d{2})\s*[〜~-]\s*(\d{1,2}):(\d{2})")
+
+
+def _only(pattern: re.Pattern[str], folded: str) -> bool:
+    return bool(folded) and pattern.fullmatch(folded.replace(" ", "")) is not None
+
+
+def is_greeting(folded: str) -> bool:
+    return _only(GREETING, folded)
+
+
+def is_thanks(folded: str) -> bool:
+    return _only(THANKS, folded)
+
+
+def wants_a_person(folded: str) -> bool:
+    return PERSON.search(folded.replace(" ", "")) is not None and len(folded) <= 40
+
+
+def open_now(hours: str, now: datetime | None = None) -> bool | None:
+    """Whether a desk with these hours (平日 8:30〜17:15, 毎日 9:00〜17:00, 24時間) is open now, in the
+    deployment's time zone; None when the hours are written in a way this does not understand."""
+    if "24時間" in hours:
+        return True
+    match = HOURS.search(hours)
+    if match is None:
+        return None
+    shown = local(now or utcnow())
+    assert shown is not None
+    weekdays_only = match.group(1) in ("平日", "月〜金", "月~金", "月-金")
+    if weekdays_only and shown.weekday() >= 5:
+        return False
+    start = int(match.group(2)) * 60 + int(match.group(3))
+    end = int(match.group(4)) * 60 + int(match.group(5))
+    return start <= shown.hour * 60 + shown.minute < end
+
+
+def greeting_reply(config: MunicipalityConfig) -> lm.Reply:
+    return [lm.text(f"こんにちは。{config.name}公式アカウントです。\n知りたいことを文章で送ってください。"
+                    "下のボタンから分野を選ぶこともできます。",
+                    [lm.postback_item(c, lm.postback_data("category", name=c), f"{c}について")
+                     for c in config.main_categories])]
+
+
+def thanks_reply() -> lm.Reply:
+    return [lm.text("どういたしまして。ほかにも知りたいことがあれば、いつでも送ってください。")]
+
+
+def desk_text(contact: Contact, now: datetime | None = None) -> str:
+    """The desk with its phone and hours, and whether it answers the phone right now."""
+    text = f"{contact.desk}\n電話 {contact.phone}（{contact.hours}）"
+    if open_now(contact.hours, now) is False:
+        text += "\n\nただいまは受付時間外です。受付時間内にお電話いただくか、このトークに文章で質問を送ってください。"
+    if contact.url:
+        text += f"\n{contact.url}"
+    return text
+
+
+def person_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
+    contact = config.disaster_contact if in_disaster and config.disaster_contact else config.contact
+    return [lm.text("担当者に直接お問い合わせください。\n\n" + desk_text(contact))]
