@@ -21,7 +21,15 @@ from core.db import session_scope
 from core.settings import load_settings
 from core.tenancy import sync_municipalities
 from faq import service
-from faq.evaluate import Case, beir_cases, beir_entries, evaluate, evaluate_leave_out, load_paraphrases
+from faq.evaluate import (
+    Case,
+    beir_cases,
+    beir_entries,
+    evaluate,
+    evaluate_leave_out,
+    learned,
+    load_paraphrases,
+)
 from faq.evaluate import as_kana as kana_cases
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
 from search.matcher import Matcher, MatchResult
@@ -73,9 +81,14 @@ def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = Fal
               help="Paraphrase set YAML (default when no --corpus: eval/demo_paraphrases.yaml).")
 @click.option("--leave-out", is_flag=True, help="Remove each query's relevant docs first.")
 @click.option("--as-kana", is_flag=True, help="Render every query in hiragana first (kana-only residents).")
+@click.option("--learn-from", type=click.Path(exists=True, path_type=Path), default=None,
+              help="BEIR queries attached to their grade-2 entries as phrasings first (as staff would).")
+@click.option("--learn-qrels", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Relevance grades of the --learn-from queries.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack: Path | None,
-             paraphrases: Path | None, leave_out: bool, as_kana: bool, as_json: bool) -> None:
+             paraphrases: Path | None, leave_out: bool, as_kana: bool, learn_from: Path | None,
+             learn_qrels: Path | None, as_json: bool) -> None:
     """Measure answer quality (Hit@1, MRR@10, outcome mix, latency)."""
     if corpus:
         if not (queries and qrels):
@@ -84,6 +97,13 @@ def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack
     else:
         entries = load_pack_file(pack or DEMO_PACK)
         cases = load_paraphrases(paraphrases or DEFAULT_PARAPHRASES)
+    if learn_from:
+        if not learn_qrels:
+            raise click.UsageError("--learn-from needs --learn-qrels")
+        taught = beir_cases(learn_from, learn_qrels)
+        if {c.query for c in taught} & {c.query for c in cases}:
+            raise click.UsageError("the --learn-from queries overlap the queries scored: learn from other ones")
+        entries = learned(entries, taught)
     if as_kana:
         cases = kana_cases(cases)
     metrics = run_evaluation(entries, cases, leave_out)

@@ -42,6 +42,22 @@ def as_kana(cases: list[Case]) -> list[Case]:
     return [Case(hiragana_rendering(c.query), c.grades) for c in cases]
 
 
+def learned(entries: list[dict[str, Any]], cases: list[Case]) -> list[dict[str, Any]]:
+    """The entries after staff attached each learn-from query to its right (grade-2) entries as a phrasing, as
+    the inbox's "attach" does: what the knowledge base looks like once it has learned from these residents."""
+    extra: dict[str, list[str]] = {}
+    for case in cases:
+        for key, grade in case.grades.items():
+            if grade >= 2:
+                extra.setdefault(key, []).append(case.query[:200])
+    out = []
+    for entry in entries:
+        added = [q for q in dict.fromkeys(extra.get(str(entry["id"]), []))
+                 if q != entry["question"] and q not in (entry.get("alt_questions") or [])]
+        out.append({**entry, "alt_questions": [*(entry.get("alt_questions") or []), *added]} if added else entry)
+    return out
+
+
 def beir_entries(corpus_path: Path) -> list[dict[str, Any]]:
     """localgovFAQ/BEIR corpus → pack entries ("Question: …\\nAnswer: …", ＜改＞ = line break,
     the trailing related-FAQ list dropped)."""

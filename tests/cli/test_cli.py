@@ -144,3 +144,30 @@ def test_speed_benchmark_runs_and_prints_the_keys_issue_7_asks_for() -> None:
     result = json.loads(done.stdout)
     assert {"entries", "p50_ms", "p99_ms", "build_s", "rss_mb", "naive_p50_ms", "speedup"} <= set(result["300"])
     assert result["300"]["entries"] == 300 and result["300"]["p50_ms"] > 0
+
+
+def test_faq_eval_learn_from_attaches_queries_to_their_entries_first(tmp_path) -> None:
+    """`--learn-from` measures the knowledge base after staff attached residents' questions (issue #14)."""
+    from faq.evaluate import Case, learned
+
+    entries = [{"id": "doc-1", "question": "犬の登録", "answer": "30日以内に登録します。"},
+               {"id": "doc-2", "question": "粗大ごみの出し方", "answer": "申込みが必要です。"}]
+    taught = learned(entries, [Case("ワンちゃんを飼い始めた", {"doc-1": 2}), Case("犬の登録", {"doc-1": 2}),
+                               Case("関係ない", {"doc-2": 1})])
+    assert taught[0]["alt_questions"] == ["ワンちゃんを飼い始めた"]  # its own question is not repeated
+    assert taught[1] is entries[1]  # grade 1 (B) teaches nothing
+    corpus = {"1": "Question: 犬の登録\nAnswer: 30日以内に登録します。", "2": "Question: 粗大ごみの出し方\nAnswer: 申込みが必要です。"}
+    files = {name: tmp_path / f"{name}.json" for name in ("corpus", "learn", "queries", "qrels")}
+    files["corpus"].write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
+    files["learn"].write_text(json.dumps({"q1": "ワンちゃんを飼い始めた"}, ensure_ascii=False), encoding="utf-8")
+    files["queries"].write_text(json.dumps({"q2": "ワンちゃんを飼い始めました"}, ensure_ascii=False), encoding="utf-8")
+    files["qrels"].write_text(json.dumps({"q1": {"1": 2}, "q2": {"1": 2}}), encoding="utf-8")
+    base = ["faq", "eval", "--corpus", str(files["corpus"]), "--qrels", str(files["qrels"]), "--json"]
+    before = json.loads(CliRunner().invoke(main, [*base, "--queries", str(files["queries"])]).output)
+    after = json.loads(CliRunner().invoke(main, [*base, "--queries", str(files["queries"]), "--learn-from",
+                                                 str(files["learn"]), "--learn-qrels", str(files["qrels"])]).output)
+    assert after["answered_share"] == 1.0 and after["answered_precision"] == 1.0
+    assert before["answered_share"] < 1.0
+    overlap = CliRunner().invoke(main, [*base, "--queries", str(files["learn"]), "--learn-from", str(files["learn"]),
+                                        "--learn-qrels", str(files["qrels"])])
+    assert overlap.exit_code != 0 and "overlap" in overlap.output
