@@ -10,7 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.timeutil import utcnow
-from faq.models import Feedback, QuestionLog
+from faq.models import FaqEntry, Feedback, QuestionLog
+from search.normalize import fold
 
 SIMILAR = 72  # rapidfuzz token_set_ratio on normalized words
 
@@ -36,6 +37,62 @@ class Group:
     @property
     def ids(self) -> str:
         return ",".join(str(log.id) for log in self.logs)
+
+    @property
+    def candidate_ids(self) -> list[int]:
+        """FAQ entries the bot itself proposed for these questions, best first (summed scores): the
+        "attach to" choice starts there, not at the alphabetically first entry."""
+        scores: dict[int, float] = {}
+        for log in self.logs:
+            for c in log.candidates or []:
+                if c.get("kind", "faq") == "faq" and isinstance(c.get("id"), int):
+                    scores[c["id"]] = scores.get(c["id"], 0.0) + float(c.get("score") or 0.0)
+        return sorted(scores, key=lambda i: -scores[i])[:5]
+
+
+@dataclass
+class Confirmed:
+    """Questions residents answered themselves by tapping this entry among the もしかして choices."""
+
+    entry: FaqEntry
+    phrasings: dict[str, set[int]] = field(default_factory=dict)  # question text -> residents (follower ids)
+    logs: list[QuestionLog] = field(default_factory=list)
+
+    @property
+    def ids(self) -> str:
+        return ",".join(str(log.id) for log in self.logs)
+
+    @property
+    def ranked(self) -> list[tuple[str, int]]:
+        """(text, how many different residents chose this entry for it), most confirmed first."""
+        return sorted(((t, len(r)) for t, r in self.phrasings.items()), key=lambda x: (-x[1], x[0]))
+
+
+def confirmed_phrasings(session: Session, municipality_id: int, days: int = 180) -> list[Confirmed]:
+    """Per FAQ entry, residents' questions that it answered by their own choice and that are not yet among
+    its phrasings (the inbox offers them, pre-selected, for one-click attaching)."""
+    since = utcnow() - timedelta(days=days)
+    logs = session.scalars(select(QuestionLog).where(
+        QuestionLog.municipality_id == municipality_id, QuestionLog.chosen_entry_id.is_not(None),
+        QuestionLog.handled.is_(False), QuestionLog.text != "", QuestionLog.created_at >= since)
+        .order_by(QuestionLog.created_at.desc()).limit(3000)).all()
+    found: dict[int, Confirmed] = {}
+    for log in logs:
+        assert log.chosen_entry_id is not None
+        item = found.get(log.chosen_entry_id)
+        if item is None:
+            entry = session.get(FaqEntry, log.chosen_entry_id)
+            if entry is None or entry.municipality_id != municipality_id:
+                continue
+            item = found[entry.id] = Confirmed(entry)
+        text = log.text.strip()[:200]
+        known = {fold(p).replace(" ", "") for p in [item.entry.question, *(item.entry.alt_questions or [])]}
+        if fold(text).replace(" ", "") in known:
+            continue
+        item.phrasings.setdefault(text, set()).add(log.follower_id or -log.id)
+        item.logs.append(log)
+    return sorted((c for c in found.values() if c.phrasings),
+                  key=lambda c: -sum(len(r) for r in c.phrasings.values()))
 
 
 def unanswered(session: Session, municipality_id: int, days: int = 90, limit: int = 3000) -> list[QuestionLog]:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from admin.auth import audit, current_municipality_id, db, requires, signed_in
 from admin.blueprint import blueprint
-from admin.inbox import group_questions, logs_by_ids, unanswered
+from admin.inbox import confirmed_phrasings, group_questions, logs_by_ids, unanswered
 from faq.models import FaqEntry, QuestionLog
 from faq.packs import save_entry, validate_entry
 
@@ -23,7 +23,11 @@ def inbox() -> ResponseReturnValue:
     groups = group_questions(unanswered(db(), current_municipality_id()))
     entries = db().scalars(select(FaqEntry).where(FaqEntry.municipality_id == current_municipality_id(), FaqEntry.active.is_(True))
                            .order_by(FaqEntry.category, FaqEntry.question)).all()
-    return render_template("admin/inbox.html", groups=groups[:100], entries=entries)
+    by_id = {e.id: e for e in entries}
+    suggested = {g.ids: [by_id[i] for i in g.candidate_ids if i in by_id] for g in groups[:100]}
+    confirmed = confirmed_phrasings(db(), current_municipality_id())
+    return render_template("admin/inbox.html", groups=groups[:100], entries=entries, suggested=suggested,
+                           confirmed=confirmed)
 
 
 def _group_logs() -> list[QuestionLog]:
@@ -68,6 +72,26 @@ def inbox_attach() -> ResponseReturnValue:
                entry)
     return _close(logs, f"「{entry.question}」の言い換えとして追加しました。次から同じ質問に回答します。",
                   "faq_phrasings_added", "faq_entry", entry.id, before, entry.snapshot())
+
+
+@blueprint.post("/inbox/confirmed")
+@requires("faq")
+def inbox_confirmed() -> ResponseReturnValue:
+    """Attach the phrasings residents confirmed (the ticked ones) to the entry they chose."""
+    logs = _group_logs()
+    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == int(request.form.get("entry_id") or 0),
+                                               FaqEntry.municipality_id == current_municipality_id()))
+    if entry is None:
+        abort(404)
+    chosen = [t[:200] for t in request.form.getlist("phrasing") if t.strip()]
+    before = entry.snapshot()
+    phrasings = list(entry.alt_questions or [])
+    phrasings += [t for t in dict.fromkeys(chosen) if t not in phrasings and t != entry.question]
+    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, signed_in().username, entry)
+    return _close([log for log in logs if log.chosen_entry_id == entry.id],
+                  f"住民が選んだ{len(chosen)}件の質問を「{entry.question}」の言い換えとして追加しました。"
+                  "次からは同じ質問にすぐ回答します。",
+                  "faq_phrasings_confirmed", "faq_entry", entry.id, before, entry.snapshot())
 
 
 @blueprint.post("/inbox/handled")

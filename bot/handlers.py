@@ -177,10 +177,16 @@ class Params:
 
 
 def postback_answer(ctx: Context, params: Params) -> lm.Reply:
-    """A もしかして choice or a category list item: show that entry's answer (or card)."""
-    reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, params.text("kind", "faq"),
-                                   params.number("entry") or 0, params.number("q"))
-    return reply if reply is not None else fallback(ctx)
+    """A もしかして choice or a category list item: show that entry's answer (or card). A choice made for the
+    resident's own question is remembered as a confirmed pair (faq.service.record_choice)."""
+    kind, entry_id, log_id = params.text("kind", "faq"), params.number("entry") or 0, params.number("q")
+    reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, kind, entry_id, log_id)
+    if reply is None:
+        return fallback(ctx)
+    if kind == "faq" and log_id and ctx.event.user_id and not ctx.event.in_group:
+        follower = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+        service.record_choice(ctx.session, ctx.tenant.id, log_id, entry_id, follower.id)
+    return reply
 
 
 def postback_bring(ctx: Context, params: Params) -> lm.Reply:

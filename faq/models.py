@@ -87,6 +87,9 @@ class QuestionLog(Base):
     top_entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"),
                                                      default=None)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    # The もしかして choice the resident tapped: they confirmed that this entry answers this question.
+    chosen_entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"),
+                                                        default=None, index=True)
     handled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

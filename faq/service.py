@@ -57,3 +57,16 @@ def record_feedback(session: Session, municipality_id: int, log_id: int | None, 
     session.add(feedback)
     session.flush()
     return feedback
+
+
+def record_choice(session: Session, municipality_id: int, log_id: int | None, entry_id: int,
+                  follower_id: int | None) -> QuestionLog | None:
+    """A resident tapped one of the もしかして choices offered for their question: remember that this entry
+    answered it (a confirmed pair, for the inbox and for learning). Only the resident who asked confirms."""
+    log = get_question(session, municipality_id, log_id) if log_id else None
+    if log is None or follower_id is None or log.follower_id != follower_id or not log.text:
+        return None
+    if get_entry(session, municipality_id, entry_id) is None:
+        return None
+    log.chosen_entry_id = entry_id
+    return log

@@ -30,11 +30,11 @@ def layers() -> dict[str, int]:
 
 def project_modules() -> dict[str, Path]:
     """Dotted module name -> file, for every module of the product and its entry files (tests, bench and
-    scripts are tooling: they may import anything)."""
+    scripts and eval are tooling: they may import anything)."""
     modules = {}
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT)
-        if rel.parts[0] in {".venv", "tests", "bench", "scripts", "build", "instance"} or rel.parts[0].startswith("."):
+        if rel.parts[0] in {".venv", "tests", "bench", "scripts", "eval", "build", "instance"} or rel.parts[0].startswith("."):
             continue
         parts = list(rel.with_suffix("").parts)
         if parts[-1] == "__init__":

@@ -31,7 +31,7 @@ ROUTES = [
     ("GET", "/admin/faq/{faq}/history", "view"), ("POST", "/admin/faq/{faq}/revert/1", "faq"),
     ("GET", "/admin/faq/try", "view"), ("GET", "/admin/faq/export.yaml", "view"), ("POST", "/admin/faq/import", "faq"),
     ("GET", "/admin/inbox", "view"), ("POST", "/admin/inbox/create", "faq"), ("POST", "/admin/inbox/attach", "faq"),
-    ("POST", "/admin/inbox/handled", "faq"), ("GET", "/admin/notices", "view"), ("GET", "/admin/notices/new", "notices"),
+    ("POST", "/admin/inbox/handled", "faq"), ("POST", "/admin/inbox/confirmed", "faq"), ("GET", "/admin/notices", "view"), ("GET", "/admin/notices/new", "notices"),
     ("POST", "/admin/notices/new", "notices"), ("GET", "/admin/notices/{notice}", "view"),
     ("GET", "/admin/notices/{notice}/progress.json", "view"), ("POST", "/admin/notices/{notice}/send", "notices"),
     ("POST", "/admin/notices/{notice}/cancel", "notices"), ("POST", "/admin/disaster", "notices"),
