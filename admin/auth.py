@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from admin.models import ROLES, AuditLog, StaffUser
+from admin.models import ROLES, StaffUser
 from admin.runtime import runtime
-from core.models import Municipality
+from core.models import AuditLog, Municipality
 from core.timeutil import as_utc, utcnow
 
 MAX_FAILURES = 5

@@ -1,11 +1,10 @@
-"""Staff accounts and the audit log."""
+"""Staff accounts (the audit log of what they and the system did is core.models.AuditLog)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, municipality_column
@@ -28,21 +27,3 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-
-
-class AuditLog(Base):
-    """Who changed or sent what, when, with before/after."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_muni_created", "municipality_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int | None] = municipality_column()
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    username: Mapped[str] = mapped_column(String(80), default="")
-    action: Mapped[str] = mapped_column(String(40))
-    object_type: Mapped[str] = mapped_column(String(40), default="")
-    object_id: Mapped[str] = mapped_column(String(80), default="")
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart
-from admin.models import AuditLog
 from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_daily, top_questions
+from core.models import AuditLog
 
 
 @blueprint.get("/")

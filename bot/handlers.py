@@ -24,7 +24,7 @@ from core.models import Follower
 from core.tenancy import MunicipalityConfig, Tenant
 from core.timeutil import utcnow
 from directory.models import Procedure
-from faq import service
+from faq import learning, service
 from faq.models import FaqEntry, QuestionLog
 from line import messages as lm
 from line.events import InboundEvent
@@ -185,7 +185,10 @@ def postback_answer(ctx: Context, params: Params) -> lm.Reply:
         return fallback(ctx)
     if kind == "faq" and log_id and ctx.event.user_id and not ctx.event.in_group:
         follower = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
-        service.record_choice(ctx.session, ctx.tenant.id, log_id, entry_id, follower.id)
+        qlog = service.record_choice(ctx.session, ctx.tenant.id, log_id, entry_id, follower.id)
+        if qlog is not None and learning.learn_from_choice(ctx.session, ctx.tenant.id, qlog,
+                                                           ctx.config.auto_attach_after):
+            log.info("phrasing learned from residents' choices entry=%s", entry_id)
     return reply
 
 

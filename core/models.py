@@ -7,8 +7,9 @@ which is what keeps one city's residents and questions out of another city's rea
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, municipality_column
@@ -58,3 +59,22 @@ class ProcessedEvent(Base):
     dedupe_key: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditLog(Base):
+    """Who changed or sent what, when, with before/after: staff in the console, or the system itself
+    (``user_id`` empty, e.g. phrasings residents taught the bot). Staff accounts are admin.models.StaffUser."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_muni_created", "municipality_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int | None] = municipality_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(80), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

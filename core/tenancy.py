@@ -73,6 +73,9 @@ class MunicipalityConfig:
     topics: tuple[str, ...] = DEFAULT_TOPICS  # notice topics residents choose from (防災 is always on)
     # The desk residents are sent to while disaster mode is on (災害対策本部, around the clock); None: ``contact``.
     disaster_contact: Contact | None = None
+    # A question this many different residents answered by tapping the same もしかして choice becomes a phrasing
+    # of that entry by itself (faq/learning.py); 0: off, staff attach it from the inbox.
+    auto_attach_after: int = 0
 
     def fill(self, text: str) -> str:
         """Replace ``{placeholder}`` markers in pack text with this municipality's values."""
@@ -133,6 +136,7 @@ def default_municipality(env: Mapping[str, str], production: bool) -> Municipali
         districts=("中央地区", "北地区", "南地区", "東地区", "西地区", "島しょ地区"),
         placeholders=DEMO_PLACEHOLDERS,
         disaster_contact=Contact(desk="サンプル市災害対策本部", phone="0000-00-0119", hours="24時間"),
+        auto_attach_after=3,  # the demo city learns from its residents (a real one switches it on in its YAML)
     )
 
 
@@ -175,7 +179,16 @@ def _parse_one(raw: Mapping[str, Any], base_dir: Path, env: Mapping[str, str], p
         group_policy=str(raw.get("group_policy", "mention")),
         topics=tuple(str(t) for t in raw.get("topics") or DEFAULT_TOPICS),
         disaster_contact=Contact(**{k: str(v) for k, v in disaster_contact.items()}) if disaster_contact else None,
+        auto_attach_after=_auto_attach_after(raw.get("learning"), where, slug),
     )
+
+
+def _auto_attach_after(learning: Any, where: str, slug: str) -> int:
+    value = (learning or {}).get("auto_attach_after", 0) if isinstance(learning, Mapping) or learning is None else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where} ({slug}): learning.auto_attach_after must be a whole number of residents "
+                          "(0 = off).")
+    return value
 
 
 def load_municipalities(path: Path, env: Mapping[str, str],

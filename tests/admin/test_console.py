@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from admin.auth import create_user
-from admin.models import AuditLog
 from core.db import session_scope
+from core.models import AuditLog
 from faq.models import FaqEntry, QuestionLog
 from tests.helpers import (
     DATA,

@@ -95,3 +95,19 @@ def test_disaster_desk_is_read_from_the_municipalities_file(tmp_path: Path) -> N
                                                            "disaster_contact: {"), encoding="utf-8")
     with pytest.raises(ConfigError, match="disaster_contact needs desk, phone and hours"):
         load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(bad)})
+
+
+def test_learning_switch_is_per_municipality_and_checked(tmp_path: Path) -> None:
+    settings = load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(MULTI_CONFIG)})
+    assert settings.municipalities["shima"].auto_attach_after == 0  # off unless the municipality says so
+    text = MULTI_CONFIG.read_text("utf-8")
+    for value, ok in (("3", True), ("-1", False), ("yes", False)):
+        path = tmp_path / f"learning-{value}.yaml"
+        path.write_text(text.replace("    districts:", f"    learning: {{auto_attach_after: {value}}}\n    districts:", 1),
+                        encoding="utf-8")
+        if ok:
+            loaded = load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(path)})
+            assert max(m.auto_attach_after for m in loaded.municipalities.values()) == 3
+        else:
+            with pytest.raises(ConfigError, match="auto_attach_after"):
+                load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(path)})
