@@ -55,21 +55,30 @@ def inbox_create() -> ResponseReturnValue:
                   entry.snapshot())
 
 
-@blueprint.post("/inbox/attach")
-@requires("faq")
-def inbox_attach() -> ResponseReturnValue:
-    logs = _group_logs()
+def _form_entry() -> FaqEntry:
     entry = db().scalar(select(FaqEntry).where(FaqEntry.id == int(request.form.get("entry_id") or 0),
                                                FaqEntry.municipality_id == current_municipality_id()))
     if entry is None:
         abort(404)
+    return entry
+
+
+def _attach(entry: FaqEntry, texts: list[str]) -> dict[str, Any]:
+    """Add ``texts`` to the entry's phrasings (a new revision); returns the entry as it was before."""
     before = entry.snapshot()
     phrasings = list(entry.alt_questions or [])
-    for text in dict.fromkeys(log.text[:200] for log in logs):
-        if text not in phrasings and text != entry.question:
-            phrasings.append(text)
-    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, signed_in().username,
-               entry)
+    phrasings += [t for t in dict.fromkeys(t[:200] for t in texts if t.strip())
+                  if t not in phrasings and t != entry.question]
+    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, signed_in().username, entry)
+    return before
+
+
+@blueprint.post("/inbox/attach")
+@requires("faq")
+def inbox_attach() -> ResponseReturnValue:
+    logs = _group_logs()
+    entry = _form_entry()
+    before = _attach(entry, [log.text for log in logs])
     return _close(logs, f"「{entry.question}」の言い換えとして追加しました。次から同じ質問に回答します。",
                   "faq_phrasings_added", "faq_entry", entry.id, before, entry.snapshot())
 
@@ -79,15 +88,9 @@ def inbox_attach() -> ResponseReturnValue:
 def inbox_confirmed() -> ResponseReturnValue:
     """Attach the phrasings residents confirmed (the ticked ones) to the entry they chose."""
     logs = _group_logs()
-    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == int(request.form.get("entry_id") or 0),
-                                               FaqEntry.municipality_id == current_municipality_id()))
-    if entry is None:
-        abort(404)
-    chosen = [t[:200] for t in request.form.getlist("phrasing") if t.strip()]
-    before = entry.snapshot()
-    phrasings = list(entry.alt_questions or [])
-    phrasings += [t for t in dict.fromkeys(chosen) if t not in phrasings and t != entry.question]
-    save_entry(db(), current_municipality_id(), {**before, "alt_questions": phrasings}, signed_in().username, entry)
+    entry = _form_entry()
+    chosen = request.form.getlist("phrasing")
+    before = _attach(entry, chosen)
     return _close([log for log in logs if log.chosen_entry_id == entry.id],
                   f"住民が選んだ{len(chosen)}件の質問を「{entry.question}」の言い換えとして追加しました。"
                   "次からは同じ質問にすぐ回答します。",
