@@ -67,7 +67,8 @@ def near_duplicates(items: list[Phrasing], normalizer: Normalizer,
     for i, a in enumerate(items):
         identity = word_identity(analyses[a.text])
         for j, b in enumerate(others):
-            if a.key == b.key or (against is None and j <= i) or not (a.key + b.key).count("faq:"):
+            if a.key == b.key or (against is None and j <= i) or \
+                    not (a.key.startswith("faq:") or b.key.startswith("faq:")):
                 continue
             other = word_identity(analyses[b.text])
             same = identity is not None and identity == other

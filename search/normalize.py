@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from sudachipy import Dictionary, SplitMode
 
-from search.reading import ReadingLexicon
+from search.reading import ReadingLexicon, to_hiragana, to_katakana
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "副詞"}
 # Words that carry no topic in a question ("…を教えてください", "…の方法が知りたい").
@@ -49,14 +49,6 @@ def fold(text: str) -> str:
     text = DASHES.sub("ー", text)
     text = NON_WORD.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
-
-
-def to_katakana(text: str) -> str:
-    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
-
-
-def to_hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
 
 
 def hiragana_rendering(text: str) -> str:

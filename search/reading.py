@@ -21,8 +21,12 @@ KANJI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff々]")
 MAX_READING = 16
 
 
-def _katakana(text: str) -> str:
+def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
+def to_hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
 
 
 class ReadingLexicon:
@@ -62,7 +66,7 @@ class ReadingLexicon:
         a span of n kana scores n² (long words beat several short ones), grammar (FUNCTION) wins a tie, a
         particle scores 1.5 (ごみに is ゴミ + に, not ご + ミニ), any other kana left as it is nothing. So したい stays a wish rather than 死体, ありますか stays a
         question rather than 蟻 + 枡, and かいごほけん becomes 介護 + 保険."""
-        kana = _katakana(run)
+        kana = to_katakana(run)
         n = len(kana)
         best = [0.0] * (n + 1)
         step: list[tuple[int, str | None]] = [(1, None)] * (n + 1)
@@ -84,10 +88,10 @@ class ReadingLexicon:
         return "".join(out)
 
 
-PARTICLES = frozenset(_katakana("のはをがにでとやへもか"))
+PARTICLES = frozenset(to_katakana("のはをがにでとやへもか"))
 # Grammar residents write around their words in kana (endings, auxiliaries, particles, question words):
 # never respelled as nouns. In katakana, as the runs are compared.
-FUNCTION = frozenset(_katakana(w) for w in """
+FUNCTION = frozenset(to_katakana(w) for w in """
 ください くださ ありますか あります ありません あるの ある あれば いますか います いません いる いて いた
 できますか できます できません できる できない できれば でしょうか でしょう ですか です でした ではない
 ますか ます ました ません ませんか したい したら して します しました しない する すれば される された
