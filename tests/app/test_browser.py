@@ -122,6 +122,25 @@ def test_two_residents_side_by_side_and_block(page) -> None:
     page.screenshot(path=str(ARTIFACTS / "05-two-residents.png"))
 
 
+def test_three_residents_teach_the_bot_and_the_fourth_is_answered_outright(page) -> None:
+    """Three residents tap the same もしかして choice for the same question; the demo city learns a phrasing
+    from three residents (learning.auto_attach_after), so a fourth gets the answer without a list."""
+    from playwright.sync_api import expect
+
+    question = "赤ちゃんの予防注射はいつ"
+    for name in ("住民1", "住民2", "住民3"):
+        phone = add_resident(page, name)
+        follow(phone)
+        say(phone, question, "もしかして")
+        phone.locator(".quick button", has_text="子どもの予防接種").first.click()
+        expect(phone.locator(".talk")).to_contain_text("指定の医療機関で予約", timeout=10000)
+    fourth = add_resident(page, "住民4")
+    follow(fourth)
+    say(fourth, question, "指定の医療機関で予約")
+    expect(fourth.locator(".talk")).not_to_contain_text("もしかして")
+    page.screenshot(path=str(ARTIFACTS / "06-learned-from-residents.png"))
+
+
 def test_chromium_is_debians() -> None:
     assert shutil.which("chromium") in (CHROMIUM, "/bin/chromium")
 
