@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot import messages as m
 from core.tenancy import Contact, MunicipalityConfig
 from core.timeutil import local, utcnow
 from line import messages as lm
@@ -60,9 +61,7 @@ def open_now(hours: str, now: datetime | None = None) -> bool | None:
 
 def greeting_reply(config: MunicipalityConfig) -> lm.Reply:
     return [lm.text(f"こんにちは。{config.name}公式アカウントです。\n知りたいことを文章で送ってください。"
-                    "下のボタンから分野を選ぶこともできます。",
-                    [lm.postback_item(c, lm.postback_data("category", name=c), f"{c}について")
-                     for c in config.main_categories])]
+                    "下のボタンから分野を選ぶこともできます。", m.category_menu(config))]
 
 
 def thanks_reply() -> lm.Reply:
@@ -79,6 +78,14 @@ def desk_text(contact: Contact, now: datetime | None = None) -> str:
     return text
 
 
+def desk_for(config: MunicipalityConfig, in_disaster: bool) -> Contact:
+    """The desk residents are sent to: the disaster desk while disaster mode is on, if there is one."""
+    return config.disaster_contact if in_disaster and config.disaster_contact else config.contact
+
+
 def person_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
-    contact = config.disaster_contact if in_disaster and config.disaster_contact else config.contact
-    return [lm.text("担当者に直接お問い合わせください。\n\n" + desk_text(contact))]
+    return [lm.text("担当者に直接お問い合わせください。\n\n" + desk_text(desk_for(config, in_disaster)))]
+
+
+def contact_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
+    return [lm.text("お問い合わせはこちらへお願いします。\n" + desk_text(desk_for(config, in_disaster)))]

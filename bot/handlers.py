@@ -93,9 +93,7 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
             dchat.remember(upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id), "aed")
         return [cards.ask_location("位置情報を送ると、近くのAEDをご案内します。\n緊急のときは、まず119番に通報してください。")]
     if word in CONTACT_WORDS:
-        in_disaster = current_disaster(ctx.session, ctx.tenant.id) is not None
-        contact = ctx.config.disaster_contact if in_disaster and ctx.config.disaster_contact else ctx.config.contact
-        return [lm.text("お問い合わせはこちらへお願いします。\n" + conversation.desk_text(contact))]
+        return conversation.contact_reply(ctx.config, current_disaster(ctx.session, ctx.tenant.id) is not None)
     if word in prefs.SETTINGS_WORDS:
         if not ctx.event.user_id or ctx.event.in_group:
             return [lm.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]

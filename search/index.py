@@ -228,7 +228,7 @@ class EntryIndex:
         terms = {"q": query.words, "r": char_ngrams(query.reading), "k": query.words, "a": query.words}
         per_field = {name: self.fields[name].score(terms[name]) if terms[name] else
                      np.zeros(len(self.entries), dtype=np.float32) for name in self.fields}
-        total = np.zeros(len(self.entries), dtype=np.float64)
+        total = np.zeros(len(self.entries), dtype=np.float32)  # the fields' own precision
         for name, scores in per_field.items():
             total += self.weights[name] * scores
         touched = np.flatnonzero(total > 0)  # usually a small share of the entries (scores are >= 0)
