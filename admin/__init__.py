@@ -6,6 +6,7 @@ from flask import Flask, g
 
 from admin import (  # noqa: F401  (each views module adds its routes to the blueprint)
     views_auth,
+    views_consultations,
     views_dashboard,
     views_directory,
     views_faq,

@@ -27,6 +27,7 @@ PERMISSIONS = {
     "view": {"viewer", "editor", "broadcaster", "admin"},
     "faq": {"editor", "admin"},
     "notices": {"broadcaster", "admin"},
+    "consult": {"editor", "admin"},  # 相談: residents' own words, answered in the city's name
     "shelters": {"editor", "broadcaster", "admin"},
     "directory": {"admin"},
     "admin": {"admin"},

@@ -6,9 +6,18 @@ from datetime import datetime
 
 from flask import Blueprint, Response, g, request
 
-from admin.auth import allowed, check_csrf, csrf_token, current_municipality_id, current_user
+from admin.auth import (
+    allowed,
+    check_csrf,
+    csrf_token,
+    current_municipality_id,
+    current_municipality_slug,
+    current_user,
+)
+from admin.runtime import tenant_of
 from core.models import Municipality
 from core.timeutil import local_str
+from desk.service import waiting_count
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                       static_folder="static", static_url_path="/static")
@@ -43,7 +52,9 @@ def template_helpers() -> dict:
     if user is not None:
         muni = g.db.get(Municipality, current_municipality_id())
     return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni,
-            "notice_status": NOTICE_STATUS}
+            "notice_status": NOTICE_STATUS,
+            "consult_waiting": lambda: waiting_count(g.db, current_municipality_id()) if user else 0,
+            "consultation_on": lambda: bool(user) and tenant_of(current_municipality_slug()).config.consultation}
 
 
 NOTICE_STATUS = {"draft": "下書き", "scheduled": "配信予定", "planning": "準備中", "sending": "配信中", "sent": "配信済み",

@@ -1,4 +1,5 @@
-"""The growth loop: group unanswered questions (fallbacks and 👎) by similarity, most frequent first."""
+"""The growth loop: group unanswered questions (fallbacks and 👎) by similarity, most frequent first; the
+answers residents said did not solve their question (👎), per FAQ entry; and the もしかして choices they confirmed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.timeutil import utcnow
@@ -95,14 +96,52 @@ def confirmed_phrasings(session: Session, municipality_id: int, days: int = 180)
                   key=lambda c: -sum(len(r) for r in c.phrasings.values()))
 
 
+@dataclass
+class Disliked:
+    """An answer residents said did not solve their question (👎 to 解決しましたか？), with those questions."""
+
+    entry: FaqEntry
+    logs: list[QuestionLog] = field(default_factory=list)
+
+    @property
+    def ids(self) -> str:
+        return ",".join(str(log.id) for log in self.logs)
+
+    @property
+    def texts(self) -> list[str]:
+        return list(dict.fromkeys(log.text for log in self.logs))
+
+
+def disliked_answers(session: Session, municipality_id: int, days: int = 90) -> list[Disliked]:
+    """Per FAQ entry, the not yet handled questions whose answer got 👎, entries with most 👎 first."""
+    since = utcnow() - timedelta(days=days)
+    rows = session.execute(select(Feedback.entry_id, QuestionLog).join(
+        QuestionLog, QuestionLog.id == Feedback.question_log_id).where(
+        Feedback.municipality_id == municipality_id, Feedback.helpful.is_(False), QuestionLog.handled.is_(False),
+        QuestionLog.text != "", Feedback.created_at >= since).order_by(Feedback.id.desc()).limit(2000)).all()
+    found: dict[int, Disliked] = {}
+    for entry_id, log in rows:
+        entry_id = entry_id or log.chosen_entry_id or log.top_entry_id
+        if entry_id is None:
+            continue
+        item = found.get(entry_id)
+        if item is None:
+            entry = session.get(FaqEntry, entry_id)
+            if entry is None or entry.municipality_id != municipality_id:
+                continue
+            item = found[entry_id] = Disliked(entry)
+        if log not in item.logs:
+            item.logs.append(log)
+    return sorted(found.values(), key=lambda d: -len(d.logs))
+
+
 def unanswered(session: Session, municipality_id: int, days: int = 90, limit: int = 3000) -> list[QuestionLog]:
-    disliked = select(Feedback.question_log_id).where(Feedback.municipality_id == municipality_id,
-                                                      Feedback.helpful.is_(False))
+    """Questions the bot could not answer (👎 answers are listed per entry by :func:`disliked_answers`)."""
     since = utcnow() - timedelta(days=days)
     return list(session.scalars(
         select(QuestionLog).where(QuestionLog.municipality_id == municipality_id, QuestionLog.handled.is_(False),
                                   QuestionLog.text != "", QuestionLog.created_at >= since,
-                                  or_(QuestionLog.outcome == "fallback", QuestionLog.id.in_(disliked)))
+                                  QuestionLog.outcome == "fallback")
         .order_by(QuestionLog.created_at.desc()).limit(limit)))
 
 

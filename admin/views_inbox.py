@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from admin.auth import audit, current_municipality_id, db, requires, signed_in
 from admin.blueprint import blueprint
-from admin.inbox import confirmed_phrasings, group_questions, logs_by_ids, unanswered
+from admin.inbox import confirmed_phrasings, disliked_answers, group_questions, logs_by_ids, unanswered
 from faq.models import FaqEntry, QuestionLog
 from faq.packs import save_entry, validate_entry
 
@@ -27,7 +27,7 @@ def inbox() -> ResponseReturnValue:
     suggested = {g.ids: [by_id[i] for i in g.candidate_ids if i in by_id] for g in groups[:100]}
     confirmed = confirmed_phrasings(db(), current_municipality_id())
     return render_template("admin/inbox.html", groups=groups[:100], entries=entries, suggested=suggested,
-                           confirmed=confirmed)
+                           confirmed=confirmed, disliked=disliked_answers(db(), current_municipality_id()))
 
 
 def _group_logs() -> list[QuestionLog]:

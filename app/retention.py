@@ -2,6 +2,7 @@
 
 - Questions residents typed (``question_logs``): ``retention_days`` (default 365), then deleted;
   feedback on them stays, detached.
+- 相談 (``consultations`` and their messages): deleted ``retention_days`` after the last message.
 - Residents who blocked the account (``followers`` with status ``blocked``): their LINE user id and
   notice preferences are deleted ``retention_days`` after they left (a later re-follow starts afresh).
 - Recipient lists of notice batches that are finished (sent or failed): emptied ``retention_days``
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from broadcasts.models import Notice, NoticeBatch
 from core.db import affected_rows
 from core.models import Follower, ProcessedEvent
+from desk.models import Consultation, ConsultationMessage
 from faq.models import QuestionLog
 
 DEDUPE_DAYS = 7
@@ -31,6 +33,9 @@ def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int
     """Delete or empty what is older than the limits above; returns counts per kind."""
     cutoff = now - timedelta(days=retention_days)
     questions = affected_rows(session, delete(QuestionLog).where(QuestionLog.created_at < cutoff))
+    stale = select(Consultation.id).where(Consultation.updated_at < cutoff)
+    affected_rows(session, delete(ConsultationMessage).where(ConsultationMessage.consultation_id.in_(stale)))
+    consultations = affected_rows(session, delete(Consultation).where(Consultation.updated_at < cutoff))
     followers = affected_rows(session, delete(Follower).where(
         Follower.status == "blocked", Follower.unfollowed_at.is_not(None), Follower.unfollowed_at < cutoff))
     old_notices = select(Notice.id).where(Notice.created_at < cutoff)
@@ -40,4 +45,4 @@ def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int
         .values(recipients=[]).execution_options(synchronize_session=False))
     events = affected_rows(session, delete(ProcessedEvent).where(
         ProcessedEvent.received_at < now - timedelta(days=DEDUPE_DAYS)))
-    return {"questions": questions, "followers": followers, "recipient_lists": batches, "dedupe_keys": events}
+    return {"questions": questions, "consultations": consultations, "followers": followers, "recipient_lists": batches, "dedupe_keys": events}

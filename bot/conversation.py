@@ -9,11 +9,12 @@ unanswered inbox. A message counts as a greeting or thanks only when it is nothi
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import messages as m
+from core.models import Follower
 from core.tenancy import Contact, MunicipalityConfig
-from core.timeutil import local, utcnow
+from core.timeutil import as_utc, local, utcnow
 from line import messages as lm
 
 GREETING = re.compile(r"(こんにちは|こんにちわ|こんばんは|こんばんわ|おはよう(ございます)?|はじめまして|よろしく(おねがいします|お願いします)?"
@@ -89,3 +90,34 @@ def person_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Re
 
 def contact_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
     return [lm.text("お問い合わせはこちらへお願いします。\n" + desk_text(desk_for(config, in_disaster)))]
+
+
+# 解決しましたか？ is asked after an answer at most once in this long per resident: a resident reading
+# through several answers is asked once, not after every message.
+ASK_FEEDBACK_EVERY = timedelta(minutes=30)
+
+
+def ask_feedback(follower: Follower | None, now: datetime | None = None) -> bool:
+    """Whether to ask 解決しましたか？ after this answer (never in groups, where there is no follower); asking
+    is remembered on the follower."""
+    if follower is None:
+        return False
+    now = now or utcnow()
+    if follower.feedback_asked_at is not None and now - as_utc(follower.feedback_asked_at) < ASK_FEEDBACK_EVERY:
+        return False
+    follower.feedback_asked_at = now
+    return True
+
+
+def not_solved_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
+    """👎 after an answer: sorry, try other words, or the desk."""
+    return [lm.text("お役に立てず申し訳ありません。いただいた声は回答の改善に役立てます。\n"
+                    "別の言葉で質問し直すと、見つかることがあります。担当者に聞くこともできます。\n\n"
+                    + desk_text(desk_for(config, in_disaster)))]
+
+
+def repeated_fallback_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
+    """The second question in a row the bot cannot answer: stop guessing and give the right desk."""
+    return [lm.text("申し訳ありません。続けてお答えできませんでした。担当者が直接お答えします。\n\n"
+                    + desk_text(desk_for(config, in_disaster))
+                    + "\n\nいただいたご質問は記録し、回答の充実に役立てます。", m.category_menu(config))]

@@ -32,17 +32,19 @@ PENDING_TTL = timedelta(minutes=15)
 
 
 def render_candidate(session: Session, municipality_id: int, config: MunicipalityConfig, kind: str, row_id: int,
-                     log_id: int | None) -> lm.Reply | None:
-    """The answer for one ranked item, whatever its kind; None when it no longer exists."""
+                     log_id: int | None, ask: bool = True) -> lm.Reply | None:
+    """The answer for one ranked item, whatever its kind (with 解決しましたか？ when ``ask``); None when it no
+    longer exists."""
     if kind == "procedure":
         proc = session.scalar(select(Procedure).where(Procedure.id == row_id, Procedure.municipality_id == municipality_id))
-        return cards.procedure_card(config, proc) + [lm.text("役に立ちましたか？", m.feedback_items(0, log_id))] \
-            if proc else None
+        if proc is None:
+            return None
+        return cards.procedure_card(config, proc) + ([m.feedback_question(0, log_id)] if ask else [])
     if kind == "facility":
         place = session.scalar(select(Place).where(Place.id == row_id, Place.municipality_id == municipality_id))
         return cards.facility_cards(config, [place]) if place else None
     entry = service.get_entry(session, municipality_id, row_id)
-    return m.answer(config, entry, log_id) if entry else None
+    return m.answer(config, entry, log_id, ask) if entry else None
 
 
 def facility_intent(session: Session, municipality_id: int, query: Analysis) -> list[Place]:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import cards, conversation
+from bot import cards, consultation, conversation
 from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
@@ -61,14 +61,43 @@ def upsert_follower(session: Session, municipality_id: int, user_id: str, status
     return follower
 
 
+def find_follower(session: Session, municipality_id: int, user_id: str | None) -> Follower | None:
+    """The follower row, read only (no write before matching; see bot.dispatch)."""
+    if not user_id:
+        return None
+    return session.scalar(select(Follower).where(Follower.municipality_id == municipality_id,
+                                                 Follower.line_user_id == user_id))
+
+
 CONTACT_WORDS = {"問い合わせ", "問い合わせ先", "お問い合わせ", "連絡先", "電話番号"}
 MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方"}
 
 
-def fallback(ctx: Context) -> lm.Reply:
-    """In disaster mode the fallback leads with emergencies and open shelters."""
+def in_disaster(ctx: Context) -> bool:
+    return current_disaster(ctx.session, ctx.tenant.id) is not None
+
+
+def one_to_one(ctx: Context) -> bool:
+    return bool(ctx.event.user_id) and not ctx.event.in_group
+
+
+def resident(ctx: Context) -> Follower | None:
+    """The follower writing in their own chat with the account (created on first contact); None in groups."""
+    user_id = ctx.event.user_id
+    if not user_id or ctx.event.in_group:
+        return None
+    return upsert_follower(ctx.session, ctx.tenant.id, user_id)
+
+
+def fallback(ctx: Context, repeated: bool = False) -> lm.Reply:
+    """In disaster mode the fallback leads with emergencies and open shelters. A second miss in a row
+    (``repeated``) gives the desk and, where enabled, the 相談 button instead of "try again"."""
+    disaster = in_disaster(ctx)
     lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) + dchat.open_shelters_lead(ctx.session, ctx.tenant.id) \
-        if current_disaster(ctx.session, ctx.tenant.id) is not None else []
+        if disaster else []
+    if repeated:
+        return lead + consultation.with_offer(conversation.repeated_fallback_reply(ctx.config, disaster),
+                                              ctx.config, one_to_one(ctx))
     return lead + m.fallback(ctx.config)
 
 
@@ -83,7 +112,8 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     if conversation.is_thanks(folded):
         return conversation.thanks_reply()
     if conversation.wants_a_person(folded):
-        return conversation.person_reply(ctx.config, current_disaster(ctx.session, ctx.tenant.id) is not None)
+        return consultation.with_offer(conversation.person_reply(ctx.config, in_disaster(ctx)), ctx.config,
+                                       one_to_one(ctx))
     if word in prefs.NOTICE_WORDS or word in prefs.EMERGENCY_WORDS:
         return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS)
     if word in dchat.SHELTER_WORDS:
@@ -93,7 +123,8 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
             dchat.remember(upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id), "aed")
         return [cards.ask_location("位置情報を送ると、近くのAEDをご案内します。\n緊急のときは、まず119番に通報してください。")]
     if word in CONTACT_WORDS:
-        return conversation.contact_reply(ctx.config, current_disaster(ctx.session, ctx.tenant.id) is not None)
+        return consultation.with_offer(conversation.contact_reply(ctx.config, in_disaster(ctx)), ctx.config,
+                                       one_to_one(ctx))
     if word in prefs.SETTINGS_WORDS:
         if not ctx.event.user_id or ctx.event.in_group:
             return [lm.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]
@@ -104,15 +135,21 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
 def answer_text(ctx: Context, text: str) -> lm.Reply:
     if not text.strip():
         return m.input_hint(ctx.config)
+    if fold(text).replace(" ", "") in MENU_WORDS:
+        return m.welcome(ctx.config)
+    if one_to_one(ctx) and ctx.config.consultation:
+        known = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+        taken = consultation.take_message(ctx.session, ctx.tenant.id, ctx.config, known, text, dchat.pending(known))
+        if taken is not None:
+            return taken
     fixed = command_reply(ctx, text)
     if fixed is not None:
         return fixed
     # Match before writing anything (see bot.dispatch: SQLite's write lock is held until the commit).
     result = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config).match(text)
-    follower_id = None
-    if ctx.event.user_id and not ctx.event.in_group:
-        follower_id = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id).id
-    qlog = service.record_question(ctx.session, ctx.tenant.id, text, result, follower_id=follower_id)
+    follower = resident(ctx)
+    qlog = service.record_question(ctx.session, ctx.tenant.id, text, result,
+                                   follower_id=follower.id if follower else None)
     qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
     if result.empty_query:
         return m.input_hint(ctx.config)
@@ -126,12 +163,12 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
             cards.facility_cards(ctx.config, facilities)
     if result.outcome == "answer" and result.top:
         reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, result.top.kind,
-                                       result.top.entry_id, qlog.id)
+                                       result.top.entry_id, qlog.id, conversation.ask_feedback(follower))
         if reply is not None:
             return reply
     if result.outcome in ("answer", "suggest"):
         return m.suggestions(result.candidates[:3], qlog.id)
-    return fallback(ctx)
+    return fallback(ctx, repeated=service.fallbacks_before(ctx.session, ctx.tenant.id, qlog) >= 1)
 
 
 def on_message(ctx: Context) -> lm.Reply:
@@ -178,11 +215,12 @@ def postback_answer(ctx: Context, params: Params) -> lm.Reply:
     """A もしかして choice or a category list item: show that entry's answer (or card). A choice made for the
     resident's own question is remembered as a confirmed pair (faq.service.record_choice)."""
     kind, entry_id, log_id = params.text("kind", "faq"), params.number("entry") or 0, params.number("q")
-    reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, kind, entry_id, log_id)
+    follower = resident(ctx)
+    reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, kind, entry_id, log_id,
+                                   conversation.ask_feedback(follower))
     if reply is None:
         return fallback(ctx)
-    if kind == "faq" and log_id and ctx.event.user_id and not ctx.event.in_group:
-        follower = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+    if kind == "faq" and log_id and follower is not None:
         qlog = service.record_choice(ctx.session, ctx.tenant.id, log_id, entry_id, follower.id)
         if qlog is not None and learning.learn_from_choice(ctx.session, ctx.tenant.id, qlog,
                                                            ctx.config.auto_attach_after):
@@ -199,7 +237,25 @@ def postback_bring(ctx: Context, params: Params) -> lm.Reply:
 def postback_feedback(ctx: Context, params: Params) -> lm.Reply:
     helpful = params.text("v", "0") == "1"
     service.record_feedback(ctx.session, ctx.tenant.id, params.number("q"), params.number("entry"), helpful)
-    return m.thanks(helpful)
+    if helpful:
+        return m.solved()
+    return consultation.with_offer(conversation.not_solved_reply(ctx.config, in_disaster(ctx)), ctx.config,
+                                   one_to_one(ctx))
+
+
+def postback_consult(ctx: Context, params: Params) -> lm.Reply:
+    """相談する / やめる / 相談を終える (one resident's own chat, where the municipality offers it)."""
+    follower = resident(ctx) if ctx.config.consultation else None
+    if follower is None:
+        return []
+    if params.text("cancel") == "1":
+        if dchat.pending(follower) == consultation.PENDING:
+            follower.pending_lookup = None
+        return consultation.cancelled()
+    if params.text("end") == "1":
+        return consultation.end(ctx.session, ctx.tenant.id, follower)
+    dchat.remember(follower, consultation.PENDING)
+    return consultation.ask_for_request(ctx.config, in_disaster(ctx))
 
 
 def postback_category(ctx: Context, params: Params) -> lm.Reply:
@@ -242,6 +298,7 @@ POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
     "answer": postback_answer,
     "bring": postback_bring,
     "feedback": postback_feedback,
+    "consult": postback_consult,
     "category": postback_category,
     "none": postback_none,
     **dict.fromkeys(("prefs", "topic", "districts", "district"), postback_preferences),

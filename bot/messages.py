@@ -20,16 +20,22 @@ def welcome(config: MunicipalityConfig) -> list[Message]:
     return [text(f"{config.greeting}\n\n下のボタンから分野を選ぶこともできます。", category_menu(config))]
 
 
+FEEDBACK_QUESTION = "解決しましたか？"
+
+
 def feedback_items(entry_id: int, log_id: int | None) -> list[dict[str, Any]]:
     return [
-        postback_item("👍 役に立った", postback_data("feedback", v=1, entry=entry_id, q=log_id), "👍 役に立った"),
-        postback_item("👎 役に立たなかった", postback_data("feedback", v=0, entry=entry_id, q=log_id),
-                      "👎 役に立たなかった"),
+        postback_item("👍 はい", postback_data("feedback", v=1, entry=entry_id, q=log_id), "👍 はい、解決しました"),
+        postback_item("👎 いいえ", postback_data("feedback", v=0, entry=entry_id, q=log_id), "👎 いいえ、解決していません"),
     ]
 
 
-def answer(config: MunicipalityConfig, entry: Any, log_id: int | None) -> list[Message]:
-    """The answer, link buttons when the entry has links, then 役に立ちましたか？ with 👍/👎."""
+def feedback_question(entry_id: int, log_id: int | None) -> Message:
+    return text(FEEDBACK_QUESTION, feedback_items(entry_id, log_id))
+
+
+def answer(config: MunicipalityConfig, entry: Any, log_id: int | None, ask: bool = True) -> list[Message]:
+    """The answer, link buttons when the entry has links, then (when ``ask``) 解決しましたか？ with 👍/👎."""
     body = config.fill(entry.answer)
     contact = " ".join(p for p in (entry.department, config.fill(entry.contact)) if p)
     if contact:
@@ -37,7 +43,8 @@ def answer(config: MunicipalityConfig, entry: Any, log_id: int | None) -> list[M
     messages: list[Message] = [text(body)]
     if entry.links:
         messages.append(link_buttons("関連リンク", entry.question, filled_links(config, entry.links)))
-    messages.append(text("役に立ちましたか？", feedback_items(entry.id, log_id)))
+    if ask:
+        messages.append(feedback_question(entry.id, log_id))
     return messages
 
 
@@ -84,10 +91,8 @@ def category_questions(config: MunicipalityConfig, category: str, entries: list[
     return [text(f"「{category}」のよくある質問です。知りたいものを選んでください。\n{lines}", items)]
 
 
-def thanks(helpful: bool) -> list[Message]:
-    if helpful:
-        return [text("ご回答ありがとうございます。お役に立ててよかったです。")]
-    return [text("ご回答ありがとうございます。回答の改善に役立てます。\n別の言葉で質問し直すと、見つかることがあります。")]
+def solved() -> list[Message]:
+    return [text("ご回答ありがとうございます。お役に立ててよかったです。")]
 
 
 def group_intro(config: MunicipalityConfig) -> list[Message]:

@@ -51,6 +51,7 @@ def purge(days: int | None) -> None:
         with session_scope(runtime.sessions) as session:
             counts = purge_old(session, utcnow(), keep)
         click.echo(f"deleted {counts['questions']} question(s) older than {keep} days, "
+                   f"{counts['consultations']} consultation(s), "
                    f"{counts['followers']} blocked follower(s), {counts['recipient_lists']} recipient list(s) "
                    f"of finished notices and {counts['dedupe_keys']} old webhook dedupe key(s)")
 

@@ -42,6 +42,8 @@ class Follower(Base):
     # What the resident asked to find before sharing a location (e.g. "aed"); expires after a while.
     pending_lookup: Mapped[str | None] = mapped_column(String(20), default=None)
     pending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When the bot last asked 「解決しましたか？」 (asked at most once per conversation, never after every answer).
+    feedback_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     followed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     unfollowed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -76,6 +76,8 @@ class MunicipalityConfig:
     # A question this many different residents answered by tapping the same もしかして choice becomes a phrasing
     # of that entry by itself (faq/learning.py); 0: off, staff attach it from the inbox.
     auto_attach_after: int = 0
+    # 相談: residents who want a person can leave a request that staff answer by push from the console.
+    consultation: bool = False
 
     def fill(self, text: str) -> str:
         """Replace ``{placeholder}`` markers in pack text with this municipality's values."""
@@ -137,6 +139,7 @@ def default_municipality(env: Mapping[str, str], production: bool) -> Municipali
         placeholders=DEMO_PLACEHOLDERS,
         disaster_contact=Contact(desk="サンプル市災害対策本部", phone="0000-00-0119", hours="24時間"),
         auto_attach_after=3,  # the demo city learns from its residents (a real one switches it on in its YAML)
+        consultation=True,
     )
 
 
@@ -180,7 +183,15 @@ def _parse_one(raw: Mapping[str, Any], base_dir: Path, env: Mapping[str, str], p
         topics=tuple(str(t) for t in raw.get("topics") or DEFAULT_TOPICS),
         disaster_contact=Contact(**{k: str(v) for k, v in disaster_contact.items()}) if disaster_contact else None,
         auto_attach_after=_auto_attach_after(raw.get("learning"), where, slug),
+        consultation=_flag(raw, "consultation", where, slug),
     )
+
+
+def _flag(raw: Mapping[str, Any], key: str, where: str, slug: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} ({slug}): {key} must be true or false.")
+    return value
 
 
 def _auto_attach_after(learning: Any, where: str, slug: str) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.timeutil import utcnow
 from faq.models import FaqEntry, Feedback, QuestionLog
 from search.matcher import Matcher, MatchResult
 
@@ -70,3 +73,21 @@ def record_choice(session: Session, municipality_id: int, log_id: int | None, en
         return None
     log.chosen_entry_id = entry_id
     return log
+
+
+def fallbacks_before(session: Session, municipality_id: int, log: QuestionLog,
+                     within: timedelta = timedelta(minutes=15)) -> int:
+    """How many of the same resident's questions right before ``log`` (in a row, within ``within``) the bot
+    could not answer: the second miss in a row is when the bot offers a person instead of trying again."""
+    if log.follower_id is None:
+        return 0
+    outcomes = session.scalars(select(QuestionLog.outcome).where(
+        QuestionLog.municipality_id == municipality_id, QuestionLog.follower_id == log.follower_id,
+        QuestionLog.id < log.id, QuestionLog.created_at >= utcnow() - within)
+        .order_by(QuestionLog.id.desc()).limit(5)).all()
+    count = 0
+    for outcome in outcomes:
+        if outcome != "fallback":
+            break
+        count += 1
+    return count

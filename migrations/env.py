@@ -6,6 +6,7 @@ from sqlalchemy import create_engine
 import admin.models  # noqa: F401
 import broadcasts.models  # noqa: F401
 import core.models  # noqa: F401  (register tables)
+import desk.models  # noqa: F401
 import directory.models  # noqa: F401
 import faq.models  # noqa: F401
 import search.vectors  # noqa: F401

@@ -40,11 +40,15 @@ ROUTES = [
     ("GET", "/admin/audit", "admin"), ("GET", "/admin/dashboard/questions.csv", "view"),
     ("GET", "/admin/synonyms", "view"), ("POST", "/admin/synonyms", "faq"),
     ("GET", "/admin/password", "view"), ("POST", "/admin/password", "view"), ("POST", "/admin/municipality", "superuser"),
+    ("GET", "/admin/consultations", "consult"), ("GET", "/admin/consultations/{consultation}", "consult"),
+    ("POST", "/admin/consultations/{consultation}/reply", "consult"),
+    ("POST", "/admin/consultations/{consultation}/resend/1", "consult"),
+    ("POST", "/admin/consultations/{consultation}/close", "consult"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},
            "shelters": {"editor", "broadcaster", "admin"}, "directory": {"admin"}, "admin": {"admin"},
-           "superuser": set()}
+           "superuser": set(), "consult": {"editor", "admin"}}
 
 
 def last_reply(fake_line) -> str:
@@ -77,13 +81,17 @@ def login(client, username: str, password: str = PASSWORD, next_: str = ""):
 
 def ids(app) -> dict[str, int]:
     from broadcasts.notices import create_notice
+    from desk.models import Consultation
     from directory.models import Place
 
     rt = app.extensions["machimado"]
     tenant = rt.tenant(rt.settings.default_slug)
     with session_scope(rt.sessions) as session:
         notice = create_notice(session, tenant.id, tenant.config, title="t", body="b", category="行政", draft=True)
-        return {"faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
+        consultation = Consultation(municipality_id=tenant.id)
+        session.add(consultation)
+        session.flush()
+        return {"consultation": consultation.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
                 "notice": notice.id,
                 "place": session.scalar(select(Place.id).where(Place.kind == "shelters",
                                                                Place.municipality_id == tenant.id))}
@@ -93,8 +101,9 @@ def test_route_table_covers_every_console_route(app) -> None:
     rules = {(m, r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/admin")
              for m in r.methods - {"HEAD", "OPTIONS"}}
     listed = {(m, re.sub(r"\{(\w+)\}", lambda x: {"faq": "<int:entry_id>", "notice": "<int:notice_id>",
-                                                  "place": "<int:place_id>"}[x.group(1)], p)) for m, p, _ in ROUTES}
-    listed = {(m, p.replace("/revert/1", "/revert/<int:revision>").replace("questions.csv", "<name>.csv")
+                                                  "place": "<int:place_id>", "consultation": "<int:consultation_id>"}[x.group(1)], p))
+              for m, p, _ in ROUTES}
+    listed = {(m, p.replace("/revert/1", "/revert/<int:revision>").replace("/resend/1", "/resend/<int:message_id>").replace("questions.csv", "<name>.csv")
                .replace("export.yaml", "export.<fmt>")) for m, p in listed}
     missing = {r for r in rules if r not in listed and r[1] not in PUBLIC}
     assert not missing, missing

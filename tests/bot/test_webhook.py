@@ -162,7 +162,7 @@ def test_question_is_answered_through_the_fake_line_api(app, client, fake_line) 
     assert len(replies) == 1 and replies[0]["status"] == 200
     texts = [m.get("text", "") for m in replies[0]["body"]["messages"]]
     assert "高校生年代" in texts[0]  # the 児童手当 entry's answer
-    assert texts[-1] == "役に立ちましたか？"
+    assert texts[-1] == "解決しましたか？"
     flex = [m for m in replies[0]["body"]["messages"] if m["type"] == "flex"]
     assert flex and flex[0]["contents"]["footer"]["contents"][0]["action"]["uri"] == "https://myna.go.jp"
     with app.extensions["machimado"].sessions() as session:

@@ -79,7 +79,7 @@ def test_purge_enforces_every_retention_limit(app) -> None:
                                         received_at=lately)])
     result = CliRunner().invoke(main, ["purge", "--days", "365"])
     assert result.exit_code == 0, result.output
-    assert "deleted 1 question(s) older than 365 days, 1 blocked follower(s), 2 recipient list(s) of finished " \
+    assert "deleted 1 question(s) older than 365 days, 0 consultation(s), 1 blocked follower(s), 2 recipient list(s) of finished " \
            "notices and 1 old webhook dedupe key(s)" in result.output
     with session_scope(app.extensions["machimado"].sessions) as session:
         assert session.scalars(select(QuestionLog.text)).all() == ["新しい質問"]

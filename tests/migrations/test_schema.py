@@ -13,6 +13,7 @@ def test_models_match_the_migrated_schema(database_url: str) -> None:
     import admin.models  # noqa: F401  (the models migrations/env.py registers)
     import broadcasts.models  # noqa: F401
     import core.models  # noqa: F401
+    import desk.models  # noqa: F401
     import directory.models  # noqa: F401
     import faq.models  # noqa: F401
     import search.vectors  # noqa: F401
