@@ -16,12 +16,13 @@ from core.models import Follower
 from core.tenancy import Contact, MunicipalityConfig
 from core.timeutil import as_utc, local, utcnow
 from line import messages as lm
+from search.normalize import fold
 
 GREETING = re.compile(r"(こんにちは|こんにちわ|こんばんは|こんばんわ|おはよう(ございます)?|はじめまして|よろしく(おねがいします|お願いします)?"
-                      r"|どうも|やあ|hello|hi|hey)+(です|ございます)?")
+                      r"|どうも|やあ|hello|hi|hey)+(です|ございます)?[ーっ]*")
 THANKS = re.compile(r"((どうも)?ありがと(う|ー)?(ございます|ございました)?|助かりました|助かった|たすかりました|たすかった"
-                    r"|感謝(します|しています)?|お世話になりました|thanks?|thankyou|サンキュー|さんきゅー)+")
-PERSON = re.compile(r"(人|ひと|職員|担当(者|の方)?|オペレーター|窓口の?人|誰か)(と|に)(話|はな|相談|そうだん|つないで|代わって)"
+                    r"|感謝(します|しています)?|お世話になりました|thanks?|thankyou|サンキュー|さんきゅー)+[ーっ]*(です)?")
+PERSON = re.compile(r"(人|ひと|職員(さん)?|担当(者|の方)?|オペレーター|窓口の?人|誰か)(と|に)(話|はな|相談|そうだん|つないで|代わって)"
                     r"|電話(したい|で(聞|き|相談|そうだん|話))|でんわ(したい|で)|直接(聞|話|相談)|有人")
 HOURS = re.compile(r"(平日|毎日|月[〜~-]金)?\s*(\d{1,2}):(\d{2})\s*[〜~-]\s*(\d{1,2}):(\d{2})")
 
@@ -40,6 +41,19 @@ def is_thanks(folded: str) -> bool:
 
 def wants_a_person(folded: str) -> bool:
     return PERSON.search(folded.replace(" ", "")) is not None and len(folded) <= 40
+
+
+def intent_of(text: str) -> str | None:
+    """greeting / thanks / person for conversation the bot answers itself, None for a question (the eval's
+    conversation cases in eval/demo_paraphrases.yaml run through this, as the webhook does)."""
+    folded = fold(text)
+    if is_greeting(folded):
+        return "greeting"
+    if is_thanks(folded):
+        return "thanks"
+    if wants_a_person(folded):
+        return "person"
+    return None
 
 
 def open_now(hours: str, now: datetime | None = None) -> bool | None:

@@ -16,6 +16,7 @@ import click
 from sqlalchemy.orm import Session
 
 import migrations as migrate
+from bot.conversation import intent_of
 from bot.runtime import Runtime
 from core.db import session_scope
 from core.settings import load_settings
@@ -26,8 +27,10 @@ from faq.evaluate import (
     beir_cases,
     beir_entries,
     evaluate,
+    evaluate_conversation,
     evaluate_leave_out,
     learned,
+    load_conversation,
     load_paraphrases,
 )
 from faq.evaluate import as_kana as kana_cases
@@ -94,9 +97,11 @@ def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack
         if not (queries and qrels):
             raise click.UsageError("--corpus needs --queries and --qrels")
         entries, cases = beir_entries(corpus), beir_cases(queries, qrels)
+        conversation = []
     else:
         entries = load_pack_file(pack or DEMO_PACK)
         cases = load_paraphrases(paraphrases or DEFAULT_PARAPHRASES)
+        conversation = load_conversation(paraphrases or DEFAULT_PARAPHRASES)
     if learn_from:
         if not learn_qrels:
             raise click.UsageError("--learn-from needs --learn-qrels")
@@ -107,6 +112,8 @@ def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack
     if as_kana:
         cases = kana_cases(cases)
     metrics = run_evaluation(entries, cases, leave_out)
+    if not corpus and conversation:
+        metrics.update(evaluate_conversation(conversation, intent_of))
     if as_json:
         click.echo(json.dumps(metrics, ensure_ascii=False))
     else:

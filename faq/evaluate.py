@@ -37,6 +37,28 @@ def load_paraphrases(path: Path) -> list[Case]:
             for item in data["queries"]]
 
 
+@dataclass(frozen=True)
+class ConversationCase:
+    """A message that is conversation, not a question (``intent`` greeting / thanks / person), or a question that
+    only looks like one (``intent`` none)."""
+
+    query: str
+    intent: str
+
+
+def load_conversation(path: Path) -> list[ConversationCase]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [ConversationCase(str(item["q"]), str(item["intent"])) for item in data.get("conversation") or []]
+
+
+def evaluate_conversation(cases: list[ConversationCase], intent_of: Callable[[str], str | None]) -> dict[str, Any]:
+    """How many conversation cases the bot's own recogniser (``intent_of``) gets right, and which it misses."""
+    misses = [c.query for c in cases if (intent_of(c.query) or "none") != c.intent]
+    return {"conversation_cases": len(cases),
+            "conversation_accuracy": round(1 - len(misses) / len(cases), 3) if cases else None,
+            "conversation_misses": misses}
+
+
 def as_kana(cases: list[Case]) -> list[Case]:
     """The same cases with every query rendered in hiragana (how many elderly residents type)."""
     return [Case(hiragana_rendering(c.query), c.grades) for c in cases]

@@ -32,7 +32,8 @@ def questions_logged(app) -> int:
 
 
 @pytest.mark.parametrize("text, kind", [
-    ("こんにちは", "greeting"), ("おはようございます！", "greeting"), ("Hello", "greeting"),
+    ("こんにちは", "greeting"), ("おはようございます！", "greeting"), ("Hello", "greeting"), ("助かった〜", "thanks"),
+    ("職員さんに相談したい", "person"),
     ("ありがとう", "thanks"), ("ありがとうございました。", "thanks"), ("助かりました", "thanks"),
     ("人と話したい", "person"), ("担当者と話したいです", "person"), ("電話で相談したい", "person"),
     ("こんにちは、住民票を取りたい", None), ("ありがとう券の使い方", None), ("粗大ごみの出し方", None),
@@ -86,3 +87,14 @@ def test_typed_shelter_questions_get_the_live_list_while_a_shelter_is_open(app, 
     for text in (question, "避難所どこ", "近くの避難所"):
         assert "現在開設中の避難所" in ask(client, fake_line, text)
     assert "現在開設中の避難所" not in ask(client, fake_line, "避難所に持っていくもの")
+
+
+def test_the_paraphrase_sets_conversation_cases_are_recognised_by_faq_eval() -> None:
+    """eval/demo_paraphrases.yaml's 20 conversation cases (greetings, thanks, asking for a person, and questions
+    that only look like them) are scored by `machimado faq eval` through bot.conversation.intent_of."""
+    import json
+
+    metrics = json.loads(CliRunner().invoke(main, ["faq", "eval", "--json"]).output)
+    assert metrics["conversation_cases"] == 20
+    assert metrics["conversation_misses"] == [] and metrics["conversation_accuracy"] == 1.0
+    assert metrics["hit1_a"] >= 0.90 and metrics["out_of_scope_answered"] == 0
