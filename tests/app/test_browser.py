@@ -222,7 +222,8 @@ def test_segment_notice_reaches_some_residents_and_not_others(page, demo_url: st
     page.screenshot(path=str(ARTIFACTS / "07-segment-notice.png"))
 
 
-def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str) -> None:
+def console_login(page, demo_url: str):
+    """A staff member (admin of the demo city) signed in to the console in a second tab: (tab, bot URL)."""
     from playwright.sync_api import expect
 
     from admin.auth import create_user
@@ -244,6 +245,41 @@ def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str)
     console.fill("#password", "kanri-password-1")
     console.click("button[type=submit]")
     expect(console.locator("h1")).to_have_text("ダッシュボード")
+    return console, bot_url
+
+
+def test_resident_asks_for_a_person_and_staff_answer_from_the_console(page, demo_url: str) -> None:
+    """人と話したい → 相談する → the request; staff see it with the resident's earlier question and reply; the
+    reply arrives in the resident's chat."""
+    from playwright.sync_api import expect
+
+    resident = add_resident(page, "高橋")
+    follow(resident)
+    say(resident, "宇宙人の住民登録", "見つかりませんでした")
+    say(resident, "人と話したい", "サンプル市役所 総合案内")
+    resident.locator(".quick button", has_text="相談する").first.click()
+    expect(resident.locator(".talk")).to_contain_text("1つのメッセージで送ってください", timeout=10000)
+    say(resident, "父の介護認定のことで相談したいです", "ご相談を受け付けました")
+
+    console, bot_url = console_login(page, demo_url)
+    expect(console.locator("header nav")).to_contain_text("相談 1")
+    console.click("header nav >> text=相談")
+    console.locator("table a").first.click()
+    expect(console.locator("section", has_text="やりとり")).to_contain_text("父の介護認定のことで相談したいです")
+    expect(console.locator("section", has_text="この住民がボットに聞いたこと")).to_contain_text("宇宙人の住民登録")
+    console.fill("#reply-text", "介護保険課の佐藤です。明日10時ごろお電話してもよろしいですか。")
+    console.click("text=返信を送る")
+    expect(console.locator(".flash.ok")).to_contain_text("住民に返信を送りました")
+    console.screenshot(path=str(ARTIFACTS / "10-console-consultation.png"))
+    expect(resident.locator(".talk")).to_contain_text("サンプル市役所 総合案内からのお返事", timeout=10000)
+    expect(resident.locator(".talk .msg.out").last).to_contain_text("明日10時ごろお電話しても")
+    page.screenshot(path=str(ARTIFACTS / "11-consultation-reply.png"))
+
+
+def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str) -> None:
+    from playwright.sync_api import expect
+
+    console, bot_url = console_login(page, demo_url)
 
     # 1. A new FAQ is answered by the bot right away.
     console.goto(bot_url + "/admin/faq/new")
