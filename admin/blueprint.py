@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, abort, g, request
 
 from admin.auth import (
     allowed,
@@ -27,6 +27,17 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="t
 def protect_forms() -> None:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         check_csrf()
+    refuse_nul()
+
+
+def refuse_nul() -> None:
+    """NUL in a query, a form field or an upload's file name: a clear 400 (PostgreSQL cannot store it, and no
+    person types it)."""
+    values = [*request.args.values(), *request.args.keys()]
+    if request.method == "POST":
+        values += [*request.form.values(), *request.form.keys(), *(f.filename or "" for f in request.files.values())]
+    if any("\x00" in v for v in values):
+        abort(400, description="入力に使えない文字（NUL）が含まれています。")
 
 
 @blueprint.after_request

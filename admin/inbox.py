@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.inputs import whole_number
 from core.timeutil import utcnow
 from faq.models import FaqEntry, Feedback, QuestionLog
 from search.normalize import fold
@@ -161,6 +162,6 @@ def group_questions(logs: list[QuestionLog]) -> list[Group]:
 
 
 def logs_by_ids(session: Session, municipality_id: int, ids: str) -> list[QuestionLog]:
-    wanted = [int(i) for i in ids.split(",") if i.strip().isdigit()][:500]
+    wanted = [n for n in (whole_number(i.strip()) for i in ids.split(",")[:500]) if n is not None]
     return list(session.scalars(select(QuestionLog).where(QuestionLog.municipality_id == municipality_id,
                                                           QuestionLog.id.in_(wanted))))

@@ -15,6 +15,7 @@ from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart
 from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_daily, top_questions
+from core.csvsafe import neutralise
 from core.models import AuditLog
 
 
@@ -57,8 +58,8 @@ def dashboard_csv(name: str) -> ResponseReturnValue:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(source(db(), current_municipality_id()))
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+    writer.writerows([neutralise(v) for v in row] for row in source(db(), current_municipality_id()))
+    return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}.csv"})
 
 

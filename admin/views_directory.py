@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import time
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -59,10 +61,24 @@ def directory_home() -> ResponseReturnValue:
     return render_template("admin/directory.html", procedures=procedures, places=places, kind=kind, kinds=KIND_JA)
 
 
+PREVIEW_KEPT_S = 3600  # an import preview can be confirmed for an hour; older uploads are deleted
+TOKEN = re.compile(r"[0-9a-f]{24}")
+
+
 def _upload_dir() -> Path:
     path = Path(current_app.instance_path) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _sweep_uploads(now: float) -> None:
+    """Delete preview uploads (up to 20 MB each) nobody confirmed within the hour."""
+    for old in _upload_dir().glob("*.csv"):
+        try:
+            if now - old.stat().st_mtime > PREVIEW_KEPT_S:
+                old.unlink()
+        except FileNotFoundError:  # another worker swept it first
+            pass
 
 
 @blueprint.post("/directory/import")
@@ -73,8 +89,9 @@ def directory_import() -> ResponseReturnValue:
     if kind not in KINDS:
         abort(400)
     token = request.form.get("token", "")
+    _sweep_uploads(time.time())
     if token:
-        if not token.isalnum():
+        if not TOKEN.fullmatch(token):
             abort(400)
         path = _upload_dir() / f"{current_municipality_id()}-{token}.csv"
         if not path.exists():

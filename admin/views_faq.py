@@ -161,7 +161,7 @@ def faq_export(fmt: str) -> ResponseReturnValue:
         body, mime = to_csv([e.snapshot() for e in entries]), "text/csv; charset=utf-8"
     else:
         abort(404)
-    return Response(body, mimetype=mime, headers={"Content-Disposition": f"attachment; filename=faq.{fmt}"})
+    return Response(body, content_type=mime, headers={"Content-Disposition": f"attachment; filename=faq.{fmt}"})
 
 
 @blueprint.post("/faq/import")

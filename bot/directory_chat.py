@@ -6,6 +6,7 @@ live in directory/ and are shared with the CLI.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -128,7 +129,9 @@ def on_location(session: Session, municipality_id: int, config: MunicipalityConf
                 message: dict[str, Any]) -> lm.Reply:
     try:
         lat, lon = float(message["latitude"]), float(message["longitude"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return m.non_text_hint(config, "location")
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         return m.non_text_hint(config, "location")
     lookup = pending(follower)
     if follower is not None:

@@ -20,6 +20,7 @@ from bot import messages as m
 from bot import preferences as prefs
 from bot.runtime import Runtime
 from broadcasts.richmenu import current_disaster
+from core.inputs import whole_number
 from core.models import Follower
 from core.tenancy import MunicipalityConfig, Tenant
 from core.timeutil import utcnow
@@ -207,8 +208,7 @@ class Params:
         return (self._params.get(name) or [default])[0]
 
     def number(self, name: str) -> int | None:
-        value = self.text(name)
-        return int(value) if value.isdigit() else None
+        return whole_number(self.text(name))
 
 
 def postback_answer(ctx: Context, params: Params) -> lm.Reply:

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from core.csvsafe import neutralise, restore
 from faq.packs import PackError, validate_entry
 
 COLUMNS = ("id", "category", "question", "alt_questions", "answer", "keywords", "links", "department", "contact",
@@ -18,9 +19,10 @@ def to_csv(snapshots: list[dict[str, Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for s in snapshots:
-        writer.writerow([s["id"], s["category"], s["question"], SEP.join(s["alt_questions"]), s["answer"],
-                         SEP.join(s["keywords"]), SEP.join(f"{link['label']}|{link['url']}" for link in s["links"]),
-                         s["department"], s["contact"], "1" if s["active"] else "0"])
+        writer.writerow([neutralise(v) for v in (
+            s["id"], s["category"], s["question"], SEP.join(s["alt_questions"]), s["answer"], SEP.join(s["keywords"]),
+            SEP.join(f"{link['label']}|{link['url']}" for link in s["links"]), s["department"], s["contact"],
+            "1" if s["active"] else "0")])
     return "\ufeff" + out.getvalue()
 
 
@@ -29,7 +31,8 @@ def from_csv(data: bytes, filename: str = "faq.csv") -> list[dict[str, Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp932", errors="strict")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    rows = [{k: restore(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(text, newline=""))]
     errors: list[str] = []
     entries = []
     for line, row in enumerate(rows, 2):

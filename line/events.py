@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+MAX_DEPTH = 32  # LINE's webhook bodies nest about 6 deep
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class MalformedBody(ValueError):
@@ -53,7 +57,8 @@ class InboundEvent:
     def mentions_bot(self) -> bool:
         mention = self.message.get("mention")
         mentionees = mention.get("mentionees") if isinstance(mention, dict) else None
-        return any(isinstance(m, dict) and m.get("isSelf") for m in mentionees or [])
+        return isinstance(mentionees, list) and any(isinstance(m, dict) and m.get("isSelf") is True
+                                                    for m in mentionees)
 
     def dedupe_key(self) -> str:
         """Identity of this event across redeliveries: its id plus its content minus delivery info.
@@ -63,7 +68,7 @@ class InboundEvent:
         """
         content = {k: v for k, v in self.raw.items() if k != "deliveryContext"}
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(f"{self.webhook_event_id or ''}\n{canonical}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.webhook_event_id or ''}\n{canonical}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -94,14 +99,53 @@ def read_event(raw: Any) -> InboundEvent | None:
     )
 
 
+def clean_text(text: str) -> str:
+    """``text`` with NUL removed and lone surrogates replaced by U+FFFD (what a UTF-8 database can store)."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group(0) == "\x00" else "\ufffd", text)
+
+
+def clean_json(value: Any) -> Any:
+    """A parsed JSON value with every string (keys too) passed through :func:`clean_text`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply lists and objects nest in ``value`` (stops counting past ``limit``); iterative, so a
+    hostile document cannot exhaust the stack."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def read_body(body: bytes) -> tuple[list[InboundEvent], int]:
-    """Parse a webhook body; return the readable events and how many were skipped as malformed."""
+    """Parse a webhook body; return the readable events and how many were skipped as malformed.
+
+    Strings are cleaned for storage (core.inputs.clean_text: a lone surrogate or NUL in a resident's message
+    must not lose the message), and a body nested deeper than any LINE body is refused."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedBody("body is not UTF-8 JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("events", []), list):
         raise MalformedBody("body is not an object with an 'events' list")
+    if nesting_depth(data) > MAX_DEPTH:
+        raise MalformedBody(f"body nests deeper than {MAX_DEPTH} levels")
+    data = clean_json(data)
     events, skipped = [], 0
     for raw in data.get("events", []):
         event = read_event(raw)
