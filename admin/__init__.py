@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, Response, g, request
 
 from admin import (  # noqa: F401  (each views module adds its routes to the blueprint)
     views_auth,
@@ -14,11 +14,15 @@ from admin import (  # noqa: F401  (each views module adds its routes to the blu
     views_notices,
     views_synonyms,
 )
-from admin.blueprint import blueprint
+from admin.blueprint import blueprint, security_headers
 
 
 def register_admin(app: Flask) -> None:
     app.register_blueprint(blueprint)
+
+    @app.after_request
+    def console_headers(response: Response) -> Response:
+        return security_headers(response) if request.path.startswith("/admin") else response
 
     @app.teardown_request
     def close_db(exc: BaseException | None) -> None:

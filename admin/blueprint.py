@@ -40,8 +40,9 @@ def refuse_nul() -> None:
         abort(400, description="入力に使えない文字（NUL）が含まれています。")
 
 
-@blueprint.after_request
 def security_headers(response: Response) -> Response:
+    """Every response under /admin/ — the console's pages and also its 404s and errors, which Flask answers
+    outside the blueprint (so admin/__init__.py registers this on the app)."""
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
