@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -10,18 +11,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from admin.models import ROLES, StaffUser
+from admin import throttle
+from admin.models import ROLES, StaffSession, StaffUser
 from admin.runtime import runtime
 from core.models import AuditLog, Municipality
 from core.timeutil import as_utc, utcnow
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD = 10
+# One message for every failed sign-in — wrong password, unknown name, locked, disabled — so the answer does
+# not tell which names exist.
+SIGN_IN_FAILED = ("ログインできませんでした。ユーザー名とパスワードを確かめてください。"
+                  "失敗が続くと、15分ほどログインできなくなります。")
 # What each permission needs; superusers have all of them.
 PERMISSIONS = {
     "view": {"viewer", "editor", "broadcaster", "admin"},
@@ -60,23 +65,72 @@ def create_user(session: Session, username: str, password: str, role: str, munic
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffUser:
-    """Check a login; five failures lock the account for 15 minutes (no hint which part was wrong)."""
-    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+_dummy_hash: str | None = None
+
+
+def dummy_hash() -> str:
+    """A hash to check passwords against when there is no account to check (unknown, disabled, locked): every
+    failed sign-in costs one scrypt check, so timing does not tell them apart either."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return _dummy_hash
+
+
+def authenticate(session: Session, username: str, password: str, address: str | None) -> StaffUser:
+    """Check a sign-in (admin/throttle.py limits tries per name and per address). Commits the session once the
+    try is counted, before the slow password check, so parallel requests see it."""
     now = utcnow()
-    if user is None:
-        check_password_hash(generate_password_hash("x", method="scrypt"), password)  # same cost either way
-        raise AuthError("ユーザー名またはパスワードが違います。")
-    locked = user.locked_until and as_utc(user.locked_until) > now
-    if locked:
-        raise AuthError("ログインの失敗が続いたため、しばらくロックしています。15分ほどしてから再度お試しください。")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until, user.failed_logins = now + LOCK_FOR, 0
-        raise AuthError("ユーザー名またはパスワードが違います。")
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    return user
+    name = username.strip()[:80]
+    keys = [f"user:{name.lower()}", f"ip:{address or 'unknown'}"[:120]]
+    counts: dict[str, int] = {}
+    for key in keys:
+        count = throttle.reserve(session, key, now)
+        if count is None:
+            break
+        counts[key] = count
+    session.commit()
+    allowed = len(counts) == len(keys)
+    user = session.scalar(select(StaffUser).where(StaffUser.username == name)) if allowed else None
+    usable = user is not None and user.disabled_at is None
+    correct = check_password_hash(user.password_hash if user is not None and usable else dummy_hash(), password)
+    if allowed and user is not None and usable and correct:
+        throttle.clear(session, keys[0])
+        user.last_login_at = now
+        return user
+    for key, count in counts.items():
+        if count >= throttle.limit_of(key):
+            throttle.lock(session, key, now)
+    raise AuthError(SIGN_IN_FAILED)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db_session: Session, user: StaffUser) -> None:
+    """A new server-side session for ``user``; the browser's cookie gets its random token."""
+    token = secrets.token_urlsafe(32)
+    db_session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, expires_at=utcnow() + SESSION_LIFETIME))
+    session.clear()
+    session["sid"] = token
+    session.permanent = True
+
+
+def end_session(db_session: Session) -> None:
+    """Log out: the server-side session is revoked, so the cookie is worth nothing even if replayed."""
+    token = session.get("sid")
+    if isinstance(token, str):
+        db_session.execute(update(StaffSession).where(StaffSession.token_hash == _token_hash(token),
+                                                      StaffSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.clear()
+
+
+def revoke_sessions(db_session: Session, user_id: int, keep_current: bool = False) -> None:
+    """End the user's sessions (all, or all but this browser's): password change, disabled account."""
+    keep = _token_hash(session["sid"]) if keep_current and isinstance(session.get("sid"), str) else ""
+    db_session.execute(update(StaffSession).where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None),
+                                                  StaffSession.token_hash != keep).values(revoked_at=utcnow()))
 
 
 def db() -> Session:
@@ -87,11 +141,16 @@ def db() -> Session:
 
 
 def current_user() -> StaffUser | None:
+    """The staff member of this browser's live server-side session (not revoked, not expired, account enabled)."""
     if "staff" not in g:
-        user_id = session.get("staff_id")
-        g.staff = db().get(StaffUser, user_id) if user_id else None
-        if g.staff is not None and session.get("auth_version") != g.staff.password_hash[-16:]:
-            g.staff = None  # password changed elsewhere: old sessions end
+        g.staff = None
+        token = session.get("sid")
+        if isinstance(token, str):
+            row = db().scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token),
+                                                         StaffSession.revoked_at.is_(None)))
+            if row is not None and as_utc(row.expires_at) > utcnow():
+                user = db().get(StaffUser, row.user_id)
+                g.staff = user if user is not None and user.disabled_at is None else None
     return g.staff
 
 

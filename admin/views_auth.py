@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from admin.auth import AuthError, audit, authenticate, current_user, db, hash_password, requires, safe_next
+from admin.auth import (
+    AuthError,
+    audit,
+    authenticate,
+    current_user,
+    db,
+    end_session,
+    hash_password,
+    requires,
+    revoke_sessions,
+    safe_next,
+    start_session,
+)
 from admin.blueprint import blueprint
 from core.models import Municipality
 
@@ -16,14 +28,14 @@ def login() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
         try:
-            user = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+            user = authenticate(db(), request.form.get("username", ""), request.form.get("password", ""),
+                                request.remote_addr)
         except AuthError as exc:
-            db().commit()  # keep the failure count
+            db().commit()  # keep the lock
             error = str(exc)
         else:
-            session.clear()
-            session["staff_id"], session["auth_version"] = user.id, user.password_hash[-16:]
-            session.permanent = True
+            start_session(db(), user)
+            g.staff = user
             audit("login", "staff_user", user.id, municipality_id=user.municipality_id)
             db().commit()
             return redirect(safe_next(request.args.get("next")))
@@ -32,7 +44,8 @@ def login() -> ResponseReturnValue:
 
 @blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    end_session(db())
+    db().commit()
     return redirect(url_for("admin.login"))
 
 
@@ -54,7 +67,7 @@ def password() -> ResponseReturnValue:
             except AuthError as exc:
                 flash(str(exc), "error")
             else:
-                session["auth_version"] = user.password_hash[-16:]
+                revoke_sessions(db(), user.id, keep_current=True)
                 audit("password_change", "staff_user", user.id)
                 db().commit()
                 flash("パスワードを変更しました。", "ok")

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template_string, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import register_admin
 from app.health import blueprint as health
@@ -70,6 +71,9 @@ def create_app(config_override: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_SECURE=settings.env == "production", SESSION_COOKIE_NAME="machimado_session",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_FORM_MEMORY_SIZE=2_000_000)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count,  # type: ignore[method-assign]
+                                x_proto=settings.proxy_count)
     configure_logging(app)
     register_runtime(app, settings)
     register_blueprints(app)

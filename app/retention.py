@@ -10,6 +10,9 @@
 - Webhook dedupe keys (``processed_events``, hashes): kept ``DEDUPE_DAYS``, well beyond LINE's
   redelivery attempts, then deleted so the table does not grow forever.
 
+- Staff sign-in records: ended sessions (``staff_sessions``, expired or revoked) and login-throttle counters
+  are deleted after ``DEDUPE_DAYS``; they only matter while they are live.
+
 Run by ``machimado purge`` (e.g. daily from cron); the caller owns the transaction.
 """
 
@@ -17,9 +20,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, delete, select, update
+from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from admin.models import LoginThrottle, StaffSession
 from broadcasts.models import Notice, NoticeBatch
 from core.db import affected_rows
 from core.models import Follower, ProcessedEvent
@@ -45,4 +49,8 @@ def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int
         .values(recipients=[]).execution_options(synchronize_session=False))
     events = affected_rows(session, delete(ProcessedEvent).where(
         ProcessedEvent.received_at < now - timedelta(days=DEDUPE_DAYS)))
+    old = now - timedelta(days=DEDUPE_DAYS)
+    affected_rows(session, delete(StaffSession).where(or_(StaffSession.expires_at < old, StaffSession.revoked_at < old)))
+    affected_rows(session, delete(LoginThrottle).where(LoginThrottle.window_start < old, or_(
+        LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < old)))
     return {"questions": questions, "consultations": consultations, "followers": followers, "recipient_lists": batches, "dedupe_keys": events}

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from admin.auth import AuthError, create_user
+from admin.models import StaffSession, StaffUser
 from cli.support import resolve_tenant, runtime_from_env
 from core.db import session_scope
+from core.models import AuditLog
+from core.timeutil import utcnow
 
 
 @click.group("admin")
@@ -29,3 +33,35 @@ def create_user_cmd(username: str, role: str, slug: str | None, display_name: st
         except AuthError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"created {role} {username!r}" + (f" for {slug or runtime.settings.default_slug}" if municipality_id else ""))
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    with runtime_from_env() as runtime, session_scope(runtime.sessions) as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is None:
+            raise click.ClickException(f"no staff account {username!r}")
+        now = utcnow()
+        user.disabled_at = now if disabled else None
+        if disabled:
+            for row in session.scalars(select(StaffSession).where(StaffSession.user_id == user.id,
+                                                                  StaffSession.revoked_at.is_(None))):
+                row.revoked_at = now
+        session.add(AuditLog(municipality_id=user.municipality_id, user_id=None, username="(CLI)",
+                             action="staff_disabled" if disabled else "staff_enabled", object_type="staff_user",
+                             object_id=str(user.id)))
+
+
+@admin_group.command("disable-user")
+@click.argument("username")
+def disable_user_cmd(username: str) -> None:
+    """Disable a staff account: it cannot sign in and its open sessions end now."""
+    _set_disabled(username, True)
+    click.echo(f"disabled {username!r}; its sessions have ended")
+
+
+@admin_group.command("enable-user")
+@click.argument("username")
+def enable_user_cmd(username: str) -> None:
+    """Enable a disabled staff account again."""
+    _set_disabled(username, False)
+    click.echo(f"enabled {username!r}")

@@ -39,6 +39,9 @@ class Settings:
     max_body_bytes: int = 1_000_000
     line_timeout_s: float = 5.0
     retention_days: int = 365
+    # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are trusted: the login
+    # throttle counts per client address, which would otherwise be the proxy's.
+    proxy_count: int = 0
     instance_path: Path = field(default_factory=lambda: Path("instance"))
 
     @property
@@ -91,8 +94,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=int(env_vars.get("MACHIMADO_MAX_BODY_BYTES", "1000000")),
         line_timeout_s=float(env_vars.get("LINE_API_TIMEOUT", "5")),
         retention_days=int(env_vars.get("MACHIMADO_RETENTION_DAYS", "365")),
+        proxy_count=_whole(env_vars, "MACHIMADO_PROXY_COUNT", 0),
         instance_path=instance_path,
     )
+
+
+def _whole(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    value = env_vars.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise ConfigError(f"{name} must be a whole number (got {value!r}).")
+    return int(value)
 
 
 def dump_settings_summary(settings: Settings) -> str:
