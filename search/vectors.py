@@ -105,25 +105,32 @@ class Encoder:
         return np.asarray(self._load().encode(texts), dtype=np.float32)
 
     def encode(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
-        """Unit vectors (float32, one row per text); ``progress``: a click progress bar or None."""
+        """Unit vectors (float32, one row per text); ``progress``: a click progress bar or None.
+
+        The lock is taken per batch of ``BATCH`` texts, not for the whole call: a resident's question
+        waits for at most one batch of a large import, not for the import."""
         clipped = [clip(t) or "?" for t in texts]
         out = np.zeros((len(clipped), DIM), dtype=np.float32)
-        todo = [i for i, t in enumerate(clipped) if t not in self._cache]
         with self._lock:
+            todo = []
             for i, t in enumerate(clipped):
-                if t in self._cache:
-                    out[i] = self._cache[t]
-            for start in range(0, len(todo), BATCH):
-                chunk = todo[start:start + BATCH]
+                cached = self._cache.get(t)
+                if cached is None:
+                    todo.append(i)
+                else:
+                    out[i] = cached
+        for start in range(0, len(todo), BATCH):
+            chunk = todo[start:start + BATCH]
+            with self._lock:
                 vectors = self._forward([clipped[i] for i in chunk])
                 for i, v in zip(chunk, vectors, strict=True):
                     out[i] = v
                     self._cache[clipped[i]] = v
                     self._cache.move_to_end(clipped[i])
-                if progress is not None:
-                    progress.update(len(chunk))
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            if progress is not None:
+                progress.update(len(chunk))
         return out
 
     def encode_one(self, text: str) -> np.ndarray:
