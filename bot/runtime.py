@@ -40,7 +40,8 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
-        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine))
+        sessions = make_session_factory(engine)
+        return cls(settings=settings, engine=engine, sessions=sessions, matchers=MatcherCache(sessions))
 
     def line_client(self, slug: str) -> LineClient:
         client = self._clients.get(slug)

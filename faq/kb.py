@@ -7,14 +7,16 @@ process (CLI, console, another gunicorn worker) reaches every process's next que
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
@@ -29,6 +31,7 @@ from search.vectors import DIM, load_vectors, vector_texts
 # Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
 # The shipped municipal vocabulary (ごみ = ゴミ = 塵, マイナ = マイナンバーカード, …); municipalities and staff add theirs.
 DEFAULT_SYNONYMS_PATH = Path(__file__).with_name("data") / "synonyms.yaml"
+log = logging.getLogger(__name__)
 LABEL = re.compile(r"^[【\[［]([^】\]］]{1,40})[】\]］]")
 
 
@@ -159,31 +162,97 @@ class _Cached:
     matcher: Matcher
 
 
-class MatcherCache:
-    """Per-process cache of matchers, safe to share between request threads."""
+# A rebuild that took at most this long last time is waited for (so a staff member's save is answered by the
+# very next question); a longer one (a large import) runs in the background while the previous matcher answers.
+QUICK_BUILD_S = 1.0
 
-    def __init__(self) -> None:
+
+class MatcherCache:
+    """Per-process cache of matchers, safe to share between request threads.
+
+    The first matcher of a municipality is built in the caller's thread (the worker's warm-up, or its first
+    question). After a change, with a session factory (``sessions``), the new one is built in a background
+    thread from its own session while questions keep being answered by the previous one; a question waits for
+    the rebuild only when the last build was quick (``QUICK_BUILD_S``) — edits reach the next question, a
+    40,000-entry import does not hold residents' questions for the minutes its index takes. Without a session
+    factory (tools, tests) every rebuild is done in the caller's thread.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session] | None = None) -> None:
         self._lock = threading.Lock()
         self._cached: dict[int, _Cached] = {}
         self._normalizers: dict[tuple[object, ...], Normalizer] = {}
+        self._sessions = sessions
+        self._rebuilding: dict[int, threading.Event] = {}
+        self._build_s: dict[int, float] = {}
+        self.rebuilds = 0  # how many matchers this process built (for /metrics and tests)
 
-    def get(self, session: Session, municipality_id: int, config: MunicipalityConfig) -> Matcher:
+    def _state(self, session: Session, municipality_id: int, config: MunicipalityConfig
+               ) -> tuple[tuple[object, ...], tuple[object, ...], list[list[str]]]:
         version = kb_version(session, municipality_id)
         staff_version, staff_groups = staff_synonyms(session, municipality_id)
         key = (config.slug, staff_version,
                *(p.stat().st_mtime if p.exists() else 0.0 for p in _synonym_files(config)))
+        return version, key, staff_groups
+
+    def _fresh(self, municipality_id: int, version: tuple[object, ...], key: tuple[object, ...]) -> Matcher | None:
         cached = self._cached.get(municipality_id)
-        if cached and cached.version == version and cached.synonyms_key == key:
-            return cached.matcher
-        with self._lock:
-            cached = self._cached.get(municipality_id)
-            if cached and cached.version == version and cached.synonyms_key == key:
-                return cached.matcher
-            normalizer = self._normalizers.get(key)
-            if normalizer is None:
-                normalizer = build_normalizer(config, staff_groups)
-                self._normalizers = {k: v for k, v in self._normalizers.items() if k[0] != config.slug}
-                self._normalizers[key] = normalizer
-            matcher = build_matcher(session, municipality_id, config, normalizer)
-            self._cached[municipality_id] = _Cached(version, key, matcher)
+        return cached.matcher if cached and cached.version == version and cached.synonyms_key == key else None
+
+    def get(self, session: Session, municipality_id: int, config: MunicipalityConfig) -> Matcher:
+        version, key, staff_groups = self._state(session, municipality_id, config)
+        matcher = self._fresh(municipality_id, version, key)
+        if matcher is not None:
             return matcher
+        previous = self._cached.get(municipality_id)
+        if previous is None or self._sessions is None:
+            with self._lock:
+                matcher = self._fresh(municipality_id, version, key)
+                if matcher is None:
+                    matcher = self._build(session, municipality_id, config, version, key, staff_groups)
+                return matcher
+        done = self._rebuild_in_background(municipality_id, config)
+        if self._build_s.get(municipality_id, float("inf")) <= QUICK_BUILD_S:
+            done.wait(timeout=3 * QUICK_BUILD_S)
+        return self._cached[municipality_id].matcher
+
+    def _build(self, session: Session, municipality_id: int, config: MunicipalityConfig,
+               version: tuple[object, ...], key: tuple[object, ...], staff_groups: list[list[str]]) -> Matcher:
+        """Build and cache (call with ``_lock`` held, or from the one rebuild thread of this municipality)."""
+        started = time.monotonic()
+        normalizer = self._normalizers.get(key)
+        if normalizer is None:
+            normalizer = build_normalizer(config, staff_groups)
+            self._normalizers = {k: v for k, v in self._normalizers.items() if k[0] != config.slug}
+            self._normalizers[key] = normalizer
+        matcher = build_matcher(session, municipality_id, config, normalizer)
+        self._cached[municipality_id] = _Cached(version, key, matcher)
+        self._build_s[municipality_id] = time.monotonic() - started
+        self.rebuilds += 1
+        return matcher
+
+    def _rebuild_in_background(self, municipality_id: int, config: MunicipalityConfig) -> threading.Event:
+        """Start the municipality's rebuild unless one is running; the event is set when it ends."""
+        with self._lock:
+            running = self._rebuilding.get(municipality_id)
+            if running is not None:
+                return running
+            done = self._rebuilding[municipality_id] = threading.Event()
+        threading.Thread(target=self._rebuild, args=(municipality_id, config, done), daemon=True,
+                         name=f"matcher-rebuild-{municipality_id}").start()
+        return done
+
+    def _rebuild(self, municipality_id: int, config: MunicipalityConfig, done: threading.Event) -> None:
+        assert self._sessions is not None
+        try:
+            with self._sessions() as session:
+                version, key, staff_groups = self._state(session, municipality_id, config)
+                if self._fresh(municipality_id, version, key) is None:
+                    self._build(session, municipality_id, config, version, key, staff_groups)
+                session.commit()  # vectors backfilled for texts stored without them (search.vectors.load_vectors)
+        except Exception:  # noqa: BLE001 - the previous matcher keeps answering; the next question retries
+            log.exception("matcher rebuild failed municipality_id=%s", municipality_id)
+        finally:
+            with self._lock:
+                self._rebuilding.pop(municipality_id, None)
+            done.set()
