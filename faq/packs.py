@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 
 from faq.kb import faq_texts
 from faq.models import FaqEntry, FaqRevision
-from search.vectors import ProgressFactory, store_entry_vectors
+from search.vectors import (
+    ProgressFactory,
+    encode_missing,
+    entry_vector_texts,
+    insert_vectors,
+    store_entry_vectors,
+)
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 URL_RE = re.compile(r"^(https?://\S+|tel:[0-9+\-]+|\{[a-z_][a-z0-9_]*\}\S*)$")
@@ -193,7 +199,7 @@ def _save(session: Session, municipality_id: int, data: dict[str, Any], author: 
         session.flush()
         session.add(FaqRevision(entry_id=entry.id, revision=1, content=entry.snapshot(), author=author))
         return "created", entry
-    if all(getattr(existing, f) == data[f] for f in CONTENT_FIELDS):
+    if not _differs(existing, data):
         return "unchanged", existing
     for f in CONTENT_FIELDS:
         setattr(existing, f, data[f])
@@ -206,22 +212,29 @@ def _save(session: Session, municipality_id: int, data: dict[str, Any], author: 
 
 def import_entries(session: Session, municipality_id: int, entries: Iterable[dict[str, Any]],
                    author: str = "import", progress: ProgressFactory | None = None) -> ImportReport:
-    """Upsert validated entries by stable id, then encode the new texts in batches (``progress``: see
-    ``search.vectors.store_vectors``). The caller's transaction makes it all-or-nothing."""
+    """Upsert validated entries by stable id. The new texts are encoded first (in batches; ``progress``: see
+    ``search.vectors.store_vectors``) and everything is written after, so a database write lock is held only
+    for the writes. The caller's transaction makes it all-or-nothing."""
     entries = list(entries)
-    existing = {e.key: e for e in session.scalars(
-        select(FaqEntry).where(FaqEntry.municipality_id == municipality_id,
-                               FaqEntry.key.in_([e["id"] for e in entries])))}
+    existing: dict[str, FaqEntry] = {}
+    keys = [e["id"] for e in entries]
+    for start in range(0, len(keys), 500):
+        existing.update((e.key, e) for e in session.scalars(select(FaqEntry).where(
+            FaqEntry.municipality_id == municipality_id, FaqEntry.key.in_(keys[start:start + 500]))))
+    changed = [data for data in entries if _differs(existing.get(data["id"]), data)]
+    vectors = encode_missing(session, entry_vector_texts(
+        [([p for p in [d["question"], *d["alt_questions"]] if p.strip()], d["answer"]) for d in changed]), progress)
+    insert_vectors(session, vectors)
     report = ImportReport()
-    changed = []
     for data in entries:
-        result, entry = save_entry(session, municipality_id, data, author, existing.get(data["id"]), encode=False)
+        result, _ = save_entry(session, municipality_id, data, author, existing.get(data["id"]), encode=False)
         setattr(report, result, getattr(report, result) + 1)
         report.keys.append(data["id"])
-        if result != "unchanged":
-            changed.append(faq_texts(entry))
-    store_entry_vectors(session, changed, progress)
     return report
+
+
+def _differs(entry: FaqEntry | None, data: dict[str, Any]) -> bool:
+    return entry is None or any(getattr(entry, f) != data[f] for f in CONTENT_FIELDS)
 
 
 def export_pack(session: Session, municipality_id: int, name: str) -> str:

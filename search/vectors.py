@@ -162,6 +162,16 @@ ProgressFactory = Callable[[int], AbstractContextManager[Any]]
 def store_vectors(session: Session, texts: Iterable[str], progress: ProgressFactory | None = None) -> int:
     """Encode and store the texts that have no vector yet; returns how many were encoded.
     ``progress(total)`` makes a progress bar (e.g. ``click.progressbar``) once the count is known."""
+    vectors = encode_missing(session, texts, progress)
+    insert_vectors(session, vectors)
+    return len(vectors)
+
+
+def encode_missing(session: Session, texts: Iterable[str], progress: ProgressFactory | None = None
+                   ) -> dict[str, np.ndarray]:
+    """Vectors (by digest) of the texts that have none stored yet — read and encoded, nothing written. An
+    import encodes first and writes after, so SQLite's write lock is held for the writes only, not for the
+    minutes a large import's encoding takes (residents' questions are logged meanwhile)."""
     by_digest: dict[str, str] = {}
     for text in texts:
         if text and text.strip():
@@ -171,16 +181,19 @@ def store_vectors(session: Session, texts: Iterable[str], progress: ProgressFact
     for start in range(0, len(keys), 500):
         known.update(session.scalars(select(TextVector.digest).where(
             TextVector.model == MODEL, TextVector.digest.in_(keys[start:start + 500]))))
-    return len(_encode_and_store(session, {k: t for k, t in by_digest.items() if k not in known}, progress))
+    return _encode({k: t for k, t in by_digest.items() if k not in known}, progress)
 
 
-def _encode_and_store(session: Session, by_digest: dict[str, str], progress: ProgressFactory | None = None
-                      ) -> dict[str, np.ndarray]:
-    """Encode the texts (digest -> text), store their vectors and return them by digest."""
+def _encode(by_digest: dict[str, str], progress: ProgressFactory | None = None) -> dict[str, np.ndarray]:
     if not by_digest:
         return {}
     with progress(len(by_digest)) if progress else nullcontext() as bar:
-        vectors = dict(zip(by_digest, encoder().encode(list(by_digest.values()), bar), strict=True))
+        return dict(zip(by_digest, encoder().encode(list(by_digest.values()), bar), strict=True))
+
+
+def _encode_and_store(session: Session, by_digest: dict[str, str]) -> dict[str, np.ndarray]:
+    """Encode the texts (digest -> text), store their vectors and return them by digest."""
+    vectors = _encode(by_digest)
     insert_vectors(session, vectors)
     return vectors
 
@@ -221,8 +234,11 @@ def vector_texts(phrasings: list[str], answer: str) -> list[str]:
     return [*phrasings, f"{head} {answer.strip()}".strip() or "?"]
 
 
+def entry_vector_texts(texts: list[tuple[list[str], str]]) -> list[str]:
+    return [t for phrasings, answer in texts for t in vector_texts(phrasings, answer)]
+
+
 def store_entry_vectors(session: Session, texts: list[tuple[list[str], str]],
                         progress: ProgressFactory | None = None) -> int:
-    """Save-time hook (imports, console edits): encode whatever of these entries is not stored yet."""
-    return store_vectors(session, [t for phrasings, answer in texts for t in vector_texts(phrasings, answer)],
-                         progress)
+    """Save-time hook (console edits): encode whatever of these entries is not stored yet."""
+    return store_vectors(session, entry_vector_texts(texts), progress)

@@ -95,3 +95,38 @@ def test_import_of_unreadable_file_is_a_clear_error(app, tmp_path: Path) -> None
     assert result.exit_code != 0 and "not UTF-8" in result.output
     result = CliRunner().invoke(main, ["faq", "import", str(tmp_path / "missing.yaml")])
     assert result.exit_code != 0 and "cannot read" in result.output
+
+
+def test_an_import_encodes_before_it_writes_so_residents_questions_are_logged_meanwhile(app, database_url) -> None:
+    """While an import's texts are encoded (minutes for a large pack), another connection can still write: on
+    SQLite the import takes the database's write lock only for its writes (issue #16 §1.3)."""
+    import contextlib
+    import sqlite3
+
+    from faq.packs import import_entries
+    from tests.helpers import municipality
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock")
+    path = database_url.split("///", 1)[1]
+    writes: list[bool] = []
+
+    class Probe:
+        def update(self, n: int) -> None:  # called after each encoded batch
+            other = sqlite3.connect(path, timeout=0.2)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # a webhook logging a question
+                other.rollback()
+                writes.append(True)
+            except sqlite3.OperationalError:
+                writes.append(False)
+            finally:
+                other.close()
+
+    entries = [{**e, "id": f"new-{i}", "question": f"{e['question']}（第{i}版）"}
+               for i, e in enumerate(load_pack_file(DEMO_PACK)[:80])]
+    rt = app.extensions["machimado"]
+    with rt.sessions() as session:
+        report = import_entries(session, municipality(session).id, entries, progress=lambda total: contextlib.nullcontext(Probe()))
+        session.commit()
+    assert report.created == 80 and writes and all(writes)
