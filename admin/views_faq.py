@@ -6,17 +6,18 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
 from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires, signed_in
 from admin.blueprint import blueprint
 from admin.runtime import runtime, tenant_of
-from faq.csvpack import from_csv, to_csv
+from faq.csvpack import to_csv
+from faq.jobs import create_job, parse_upload, stalled, start_job
 from faq.lint import duplicates_of
-from faq.models import FaqEntry, FaqRevision, QuestionLog
-from faq.packs import PackError, export_pack, import_entries, parse_pack, save_entry, validate_entry
+from faq.models import FaqEntry, FaqRevision, ImportJob, QuestionLog
+from faq.packs import PackError, export_pack, save_entry, validate_entry
 
 FIELDS = ("question", "alt_questions", "answer", "category", "keywords", "links", "department", "contact", "active")
 
@@ -167,22 +168,58 @@ def faq_export(fmt: str) -> ResponseReturnValue:
 @blueprint.post("/faq/import")
 @requires("faq")
 def faq_import() -> ResponseReturnValue:
-
+    """Validate the file now (errors at once, nothing changed), then import it as a job (faq/jobs.py): a small
+    file is done within a few seconds and reads as before; a large one shows its progress page."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("ファイルを選んでください。", "error")
         return redirect(url_for("admin.faq_list"))
     data = upload.read()
     try:
-        if upload.filename.lower().endswith(".csv"):
-            entries = from_csv(data, upload.filename)
-        else:
-            entries = parse_pack(data.decode("utf-8-sig"), upload.filename)
+        parse_upload(data, upload.filename)
     except (PackError, UnicodeDecodeError) as exc:
         flash(f"取り込みませんでした：{exc}", "error")
         return redirect(url_for("admin.faq_list"))
-    report = import_entries(db(), current_municipality_id(), entries, author=signed_in().username)
-    audit("faq_import", "faq_pack", upload.filename, None, report.as_dict())
+    job = create_job(db(), current_municipality_id(), upload.filename, data, signed_in().username)
     db().commit()
-    flash(f"取り込みました：新規 {report.created}件、更新 {report.updated}件、変更なし {report.unchanged}件", "ok")
-    return redirect(url_for("admin.faq_list"))
+    if start_job(runtime().sessions, job.id).wait(current_app.config.get("IMPORT_WAIT_S", IMPORT_WAIT_S)):
+        db().refresh(job)
+        if job.status == "done" and job.report:
+            flash(import_summary(job.report), "ok")
+            return redirect(url_for("admin.faq_list"))
+    return redirect(url_for("admin.faq_import_job", job_id=job.id))
+
+
+IMPORT_WAIT_S = 5.0
+JOB_STATUS = {"queued": "待機中", "running": "取り込み中", "done": "完了", "failed": "失敗"}
+
+
+def import_summary(report: Mapping[str, int]) -> str:
+    return f"取り込みました：新規 {report['created']}件、更新 {report['updated']}件、変更なし {report['unchanged']}件"
+
+
+def job_or_404(job_id: int) -> ImportJob:
+    job = db().scalar(select(ImportJob).where(ImportJob.id == job_id,
+                                              ImportJob.municipality_id == current_municipality_id()))
+    if job is None:
+        abort(404)
+    return job
+
+
+@blueprint.get("/faq/import/<int:job_id>")
+@requires("faq")
+def faq_import_job(job_id: int) -> ResponseReturnValue:
+    job = job_or_404(job_id)
+    return render_template("admin/faq_import_job.html", job=job, labels=JOB_STATUS, stalled=stalled(job),
+                           summary=import_summary(job.report) if job.report else "")
+
+
+@blueprint.post("/faq/import/<int:job_id>/retry")
+@requires("faq")
+def faq_import_retry(job_id: int) -> ResponseReturnValue:
+    """Run a job again whose process stopped (a restart, a crash): its file is still in the database."""
+    job = job_or_404(job_id)
+    if stalled(job):
+        start_job(runtime().sessions, job.id)
+        flash("取り込みをもう一度始めました。", "ok")
+    return redirect(url_for("admin.faq_import_job", job_id=job.id))

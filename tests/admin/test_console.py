@@ -10,7 +10,7 @@ from sqlalchemy import select
 from admin.auth import create_user
 from core.db import session_scope
 from core.models import AuditLog
-from faq.models import FaqEntry, QuestionLog
+from faq.models import FaqEntry, ImportJob, QuestionLog
 from tests.helpers import (
     DATA,
     add_followers,
@@ -44,6 +44,7 @@ ROUTES = [
     ("POST", "/admin/consultations/{consultation}/reply", "consult"),
     ("POST", "/admin/consultations/{consultation}/resend/1", "consult"),
     ("POST", "/admin/consultations/{consultation}/close", "consult"),
+    ("GET", "/admin/faq/import/{job}", "faq"), ("POST", "/admin/faq/import/{job}/retry", "faq"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},
@@ -90,8 +91,10 @@ def ids(app) -> dict[str, int]:
         notice = create_notice(session, tenant.id, tenant.config, title="t", body="b", category="行政", draft=True)
         consultation = Consultation(municipality_id=tenant.id)
         session.add(consultation)
+        job = ImportJob(municipality_id=tenant.id, filename="done.yaml", data=b"", status="done")
+        session.add(job)
         session.flush()
-        return {"consultation": consultation.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
+        return {"consultation": consultation.id, "job": job.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
                 "notice": notice.id,
                 "place": session.scalar(select(Place.id).where(Place.kind == "shelters",
                                                                Place.municipality_id == tenant.id))}
@@ -101,7 +104,8 @@ def test_route_table_covers_every_console_route(app) -> None:
     rules = {(m, r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/admin")
              for m in r.methods - {"HEAD", "OPTIONS"}}
     listed = {(m, re.sub(r"\{(\w+)\}", lambda x: {"faq": "<int:entry_id>", "notice": "<int:notice_id>",
-                                                  "place": "<int:place_id>", "consultation": "<int:consultation_id>"}[x.group(1)], p))
+                                                  "place": "<int:place_id>", "consultation": "<int:consultation_id>",
+                                                  "job": "<int:job_id>"}[x.group(1)], p))
               for m, p, _ in ROUTES}
     listed = {(m, p.replace("/revert/1", "/revert/<int:revision>").replace("/resend/1", "/resend/<int:message_id>").replace("questions.csv", "<name>.csv")
                .replace("export.yaml", "export.<fmt>")) for m, p in listed}
