@@ -176,11 +176,11 @@ def faq_import() -> ResponseReturnValue:
         return redirect(url_for("admin.faq_list"))
     data = upload.read()
     try:
-        parse_upload(data, upload.filename)
+        entries = parse_upload(data, upload.filename)
     except (PackError, UnicodeDecodeError) as exc:
         flash(f"取り込みませんでした：{exc}", "error")
         return redirect(url_for("admin.faq_list"))
-    job = create_job(db(), current_municipality_id(), upload.filename, data, signed_in().username)
+    job = create_job(db(), current_municipality_id(), upload.filename, entries, signed_in().username)
     db().commit()
     if start_job(runtime().sessions, job.id).wait(current_app.config.get("IMPORT_WAIT_S", IMPORT_WAIT_S)):
         db().refresh(job)

@@ -87,7 +87,7 @@ def wait_for(url: str, seconds: float = 60.0) -> None:
         try:
             urllib.request.urlopen(url, timeout=2).close()
             return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):  # refused, reset, or timed out while the workers boot
             time.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
 

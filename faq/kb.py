@@ -51,6 +51,11 @@ def kb_version(session: Session, municipality_id: int) -> tuple[object, ...]:
     return tuple(str(v) for row in rows for v in row[:-1])
 
 
+def kb_size(version: tuple[object, ...]) -> int:
+    """How many entries, procedures and facilities a :func:`kb_version` counts (the first of each kind's four)."""
+    return sum(int(str(version[i])) for i in range(0, len(version), 4) if str(version[i]).isdigit())
+
+
 def _synonym_files(config: MunicipalityConfig) -> list[Path]:
     return [DEFAULT_SYNONYMS_PATH] + ([config.synonyms_path] if config.synonyms_path else [])
 
@@ -185,6 +190,7 @@ class MatcherCache:
         self._sessions = sessions
         self._rebuilding: dict[int, threading.Event] = {}
         self._build_s: dict[int, float] = {}
+        self._build_size: dict[int, int] = {}
         self.rebuilds = 0  # how many matchers this process built (for /metrics and tests)
 
     def _state(self, session: Session, municipality_id: int, config: MunicipalityConfig
@@ -212,9 +218,17 @@ class MatcherCache:
                     matcher = self._build(session, municipality_id, config, version, key, staff_groups)
                 return matcher
         done = self._rebuild_in_background(municipality_id, config)
-        if self._build_s.get(municipality_id, float("inf")) <= QUICK_BUILD_S:
+        if self._expected_build_s(municipality_id, version) <= QUICK_BUILD_S:
             done.wait(timeout=3 * QUICK_BUILD_S)
         return self._cached[municipality_id].matcher
+
+    def _expected_build_s(self, municipality_id: int, version: tuple[object, ...]) -> float:
+        """The last build's time, scaled by how much the knowledge base grew since (an import of thousands of
+        entries is not waited for, an edit is)."""
+        last, size = self._build_s.get(municipality_id), self._build_size.get(municipality_id)
+        if last is None or not size:
+            return float("inf")
+        return last * max(1.0, kb_size(version) / size)
 
     def _build(self, session: Session, municipality_id: int, config: MunicipalityConfig,
                version: tuple[object, ...], key: tuple[object, ...], staff_groups: list[list[str]]) -> Matcher:
@@ -228,6 +242,7 @@ class MatcherCache:
         matcher = build_matcher(session, municipality_id, config, normalizer)
         self._cached[municipality_id] = _Cached(version, key, matcher)
         self._build_s[municipality_id] = time.monotonic() - started
+        self._build_size[municipality_id] = kb_size(version)
         self.rebuilds += 1
         return matcher
 

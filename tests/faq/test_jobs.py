@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core.models import AuditLog
 from core.timeutil import utcnow
-from faq.jobs import create_job, run_job
+from faq.jobs import create_job, parse_upload, run_job
 from faq.models import FaqEntry, ImportJob
 from tests.admin.test_console import csrf, login, make_staff
 from tests.helpers import municipality
@@ -33,7 +33,8 @@ def test_a_job_imports_with_progress_and_an_audit_entry(app) -> None:
     rt = app.extensions["machimado"]
     before = entries(app)
     with rt.sessions() as session:
-        job_id = create_job(session, municipality(session).id, "pack.yaml", PACK.encode(), "tanaka").id
+        job_id = create_job(session, municipality(session).id, "pack.yaml", parse_upload(PACK.encode(), "pack.yaml"),
+                            "tanaka").id
         session.commit()
     run_job(rt.sessions, job_id)
     with rt.sessions() as session:
@@ -49,20 +50,22 @@ def test_a_bad_file_fails_the_job_and_changes_nothing(app) -> None:
     rt = app.extensions["machimado"]
     before = entries(app)
     with rt.sessions() as session:
-        job_id = create_job(session, municipality(session).id, "bad.yaml",
-                            (PACK + "  - id: job-0\n    question: 重複\n    answer: x\n").encode(), "tanaka").id
+        good = parse_upload(PACK.encode(), "pack.yaml")
+        job_id = create_job(session, municipality(session).id, "bad.yaml", [*good, {**good[0], "question": "重複"}],
+                            "tanaka").id
         session.commit()
     run_job(rt.sessions, job_id)
     with rt.sessions() as session:
         job = session.get(ImportJob, job_id)
-    assert job.status == "failed" and "job-0" in job.error
+    assert job.status == "failed" and "duplicate" in job.error
     assert entries(app) == before
 
 
 def test_a_job_whose_process_died_runs_again(app) -> None:
     rt = app.extensions["machimado"]
     with rt.sessions() as session:
-        job = create_job(session, municipality(session).id, "pack.yaml", PACK.encode(), "tanaka")
+        job = create_job(session, municipality(session).id, "pack.yaml", parse_upload(PACK.encode(), "pack.yaml"),
+                         "tanaka")
         job.status, job.updated_at = "running", utcnow() - timedelta(minutes=30)
         session.commit()
         job_id = job.id
