@@ -12,6 +12,7 @@ from admin import (  # noqa: F401  (each views module adds its routes to the blu
     views_faq,
     views_inbox,
     views_notices,
+    views_privacy,
     views_synonyms,
 )
 from admin.blueprint import blueprint, security_headers

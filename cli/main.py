@@ -16,6 +16,7 @@ from cli.admin import admin_group
 from cli.broadcasts import broadcasts, disaster, richmenu
 from cli.directory import directory
 from cli.faq import faq
+from cli.privacy import privacy_group
 from cli.support import runtime_from_env
 from core.db import session_scope
 from core.errors import ConfigError
@@ -86,6 +87,7 @@ main.add_command(broadcasts)
 main.add_command(richmenu)
 main.add_command(disaster)
 main.add_command(directory)
+main.add_command(privacy_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,6 +45,8 @@ ROUTES = [
     ("POST", "/admin/consultations/{consultation}/resend/1", "consult"),
     ("POST", "/admin/consultations/{consultation}/close", "consult"),
     ("GET", "/admin/faq/import/{job}", "faq"), ("POST", "/admin/faq/import/{job}/retry", "faq"),
+    ("GET", "/admin/privacy", "admin"), ("POST", "/admin/privacy/export", "admin"),
+    ("POST", "/admin/privacy/erase", "admin"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},
