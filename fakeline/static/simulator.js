@@ -43,6 +43,13 @@ function runAction(userId, action) {
     act(userId, {kind: "text", text: action.text});
   } else if (action.type === "uri") {
     window.open(action.uri, "_blank", "noopener");
+  } else if (action.type === "location") {
+    // LINE opens its location picker; the simulator opens the phone's location form.
+    const phone = phones.get(userId);
+    if (!phone) return;
+    const more = phone.el.querySelector("details.more");
+    more.open = true;
+    phone.el.querySelector(".location button").focus();
   }
 }
 

@@ -320,3 +320,29 @@ def test_console_create_faq_attach_phrasing_and_send_notice(page, demo_url: str)
     expect(console.locator("#progress-text")).to_contain_text("1 / 1 人に配信")
     console.screenshot(path=str(ARTIFACTS / "10-console-notice-sent.png"))
     expect(resident.locator(".talk")).to_contain_text("【お知らせ】ドローン教室のお知らせ", timeout=10000)
+
+
+def test_cards_keep_their_height_in_a_long_chat_and_the_location_quick_reply_opens_the_form(page) -> None:
+    """#17.1: once a chat is long, every card used to be squeezed to 0 px; #17.2: 位置情報を送る did nothing."""
+    from playwright.sync_api import expect
+
+    phone = add_resident(page, "長話さん")
+    follow(phone)
+    for question in ["粗大ごみの出し方", "児童手当の申請", "図書館は何時まで", "犬の登録", "ごみの分け方",
+                     "国民健康保険の加入", "印鑑登録したい", "転入届", "保育園の申し込み", "ありがとう"]:
+        say(phone, question, question)
+    cards_before = phone.locator(".talk .flex-bubble").count()
+    say(phone, "住民票を取りたい", "住民票")
+    expect(phone.locator(".talk .flex-bubble")).not_to_have_count(cards_before, timeout=10000)
+    card = phone.locator(".talk .flex-bubble").last
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    assert box is not None and box["height"] > 60, box  # a person can read it
+    page.screenshot(path=str(ARTIFACTS / "12-card-in-a-long-chat.png"))
+
+    say(phone, "避難所", "位置情報を送ると")
+    assert not phone.locator("details.more").evaluate("d => d.open")
+    phone.locator(".quick button", has_text="位置情報を送る").click()
+    assert phone.locator("details.more").evaluate("d => d.open")
+    expect(phone.locator(".location button")).to_be_visible()
+    expect(phone.locator(".location button")).to_be_focused()
