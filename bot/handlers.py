@@ -71,7 +71,9 @@ def find_follower(session: Session, municipality_id: int, user_id: str | None) -
 
 
 CONTACT_WORDS = {"問い合わせ", "問い合わせ先", "お問い合わせ", "連絡先", "電話番号"}
-MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方"}
+# The rich menu's よくある質問 and the words residents use for the same: the category list (not the welcome).
+MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方", "よくある質問",
+              "よくあるしつもん", "faq", "質問一覧", "分野"}
 
 
 def in_disaster(ctx: Context) -> bool:
@@ -107,7 +109,7 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     folded = fold(text)
     word = folded.replace(" ", "")
     if word in MENU_WORDS:
-        return m.welcome(ctx.config)
+        return m.categories(ctx.config)
     if conversation.is_greeting(folded):
         return conversation.greeting_reply(ctx.config)
     if conversation.is_thanks(folded):
@@ -137,7 +139,7 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     if not text.strip():
         return m.input_hint(ctx.config)
     if fold(text).replace(" ", "") in MENU_WORDS:
-        return m.welcome(ctx.config)
+        return m.categories(ctx.config)
     if one_to_one(ctx) and ctx.config.consultation:
         known = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
         taken = consultation.take_message(ctx.session, ctx.tenant.id, ctx.config, known, text, dchat.pending(known))

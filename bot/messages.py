@@ -23,6 +23,12 @@ def welcome(config: MunicipalityConfig) -> list[Message]:
 FEEDBACK_QUESTION = "解決しましたか？"
 
 
+def categories(config: MunicipalityConfig) -> list[Message]:
+    """よくある質問 / メニュー: the fields to browse (the welcome is for following, not for every tap)."""
+    return [text("よくある質問を分野から探せます。下のボタンから分野を選んでください。\n"
+                 "知りたいことを文章で送っても、お答えします。", category_menu(config))]
+
+
 def feedback_items(entry_id: int, log_id: int | None) -> list[dict[str, Any]]:
     return [
         postback_item("👍 はい", postback_data("feedback", v=1, entry=entry_id, q=log_id), "👍 はい、解決しました"),

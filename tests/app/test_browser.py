@@ -346,3 +346,16 @@ def test_cards_keep_their_height_in_a_long_chat_and_the_location_quick_reply_ope
     assert phone.locator("details.more").evaluate("d => d.open")
     expect(phone.locator(".location button")).to_be_visible()
     expect(phone.locator(".location button")).to_be_focused()
+
+
+def test_the_rich_menus_faq_area_lists_the_fields_not_the_welcome_again(page) -> None:
+    """#17.3: 「よくある質問」 in the shipped rich menu answered 「友だち追加ありがとうございます」 again."""
+    from playwright.sync_api import expect
+
+    phone = add_resident(page, "鈴木")
+    follow(phone)
+    expect(phone.locator(".richmenu-area", has_text="よくある質問")).to_be_visible(timeout=10000)
+    phone.locator(".richmenu-area", has_text="よくある質問").click()
+    expect(phone.locator(".talk .msg.out").last).to_contain_text("分野から探せます", timeout=10000)
+    expect(phone.locator(".talk .msg.out", has_text="友だち追加ありがとうございます")).to_have_count(1)
+    expect(phone.locator(".quick button", has_text="防災・避難")).to_be_visible()
