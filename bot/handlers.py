@@ -118,7 +118,9 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
         return consultation.with_offer(conversation.person_reply(ctx.config, in_disaster(ctx)), ctx.config,
                                        one_to_one(ctx))
     if word in prefs.NOTICE_WORDS or word in prefs.EMERGENCY_WORDS:
-        return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS)
+        return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS,
+                                   find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+                                   if one_to_one(ctx) else None)
     if word in dchat.SHELTER_WORDS:
         return dchat.shelter_question(ctx.session, ctx.tenant.id, ctx.config)
     if word in dchat.AED_WORDS:
@@ -293,7 +295,8 @@ def postback_preferences(ctx: Context, params: Params) -> lm.Reply:
 
 
 def postback_notices(ctx: Context, params: Params) -> lm.Reply:
-    return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, params.text("emergency", "0") == "1")
+    return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, params.text("emergency", "0") == "1",
+                               find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None)
 
 
 POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import messages as m
+from broadcasts.audience import Target, wants
 from broadcasts.notices import current_notices
 from core.models import Follower
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
@@ -70,8 +71,12 @@ def set_district(config: MunicipalityConfig, follower: Follower, name: str) -> s
 
 
 def notices_reply(session: Session, municipality_id: int, config: MunicipalityConfig,
-                  emergency_only: bool) -> list[dict[str, Any]]:
-    notices = current_notices(session, municipality_id, emergency_only)
+                  emergency_only: bool, follower: Follower | None) -> list[dict[str, Any]]:
+    """The current notices meant for this resident: their district and topics, as delivery chose them
+    (broadcasts.audience.wants); in a group, those meant for everyone."""
+    topics, district = (follower.topics, follower.district) if follower is not None else (None, None)
+    notices = [n for n in current_notices(session, municipality_id, emergency_only, limit=50)
+               if wants(topics, district, Target.of(n))][:5]
     if not notices:
         what = "緊急情報" if emergency_only else "お知らせ"
         return [lm.text(f"現在、掲載中の{what}はありません。", m.category_menu(config))]

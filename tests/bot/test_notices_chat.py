@@ -130,3 +130,24 @@ def test_cli_send_with_template_and_cancel(app, fake_line) -> None:
     confirm = runner.invoke(main, ["broadcasts", "send", "--template", "keiho", "--param", "alert=大雨警報",
                                    "--param", "time=15時", "--param", "area=市内全域"], input="n\n")
     assert confirm.exit_code != 0 and "緊急のお知らせです" in confirm.output
+
+
+def test_the_notices_a_resident_asks_for_are_the_ones_meant_for_them(app, client, fake_line) -> None:
+    """#17.4: a 北地区 notice was listed to a 南地区 resident; the list now follows district and topics."""
+    south, north = "U" + "5" * 32, "U" + "7" * 32
+    for who, district in ((south, "南地区"), (north, "北地区")):
+        post_webhook(client, body_of(event_of("follow", who)))
+        with app.extensions["machimado"].sessions() as session:
+            session.scalars(select(Follower).where(Follower.line_user_id == who)).one().district = district
+            session.commit()
+    post_webhook(client, body_of(event_of("postback", south, postback={"data": "action=topic&name=イベント"})))
+    make_notice(app, title="北地区の断水", body="明日は断水します。", category="防災", districts=["北地区"])
+    make_notice(app, title="夏まつり", body="開催します。", category="イベント")
+    make_notice(app, title="健診", body="今月です。")
+    run_worker(app)
+    post_webhook(client, body_of(text_event("お知らせ", south)))
+    shown = reply_texts(fake_line)[-1]
+    assert "健診" in shown and "北地区の断水" not in shown and "夏まつり" not in shown  # 南地区, no イベント
+    post_webhook(client, body_of(text_event("お知らせ", north)))
+    shown = reply_texts(fake_line)[-1]
+    assert "北地区の断水" in shown and "夏まつり" in shown and "健診" in shown
