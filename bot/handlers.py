@@ -76,6 +76,15 @@ MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", 
               "よくあるしつもん", "faq", "質問一覧", "分野"}
 
 
+def disaster_lead(ctx: Context) -> lm.Reply:
+    """What leads a reply in disaster mode: the emergency and open shelters in full the first time this resident
+    is answered during it, a one-line pointer after that (bot.preferences.emergency_lead)."""
+    lead = prefs.emergency_lead(ctx.session, ctx.tenant.id, resident(ctx))
+    if lead and lead[0].get("text") == prefs.EMERGENCY_POINTER:
+        return lead
+    return lead + dchat.open_shelters_lead(ctx.session, ctx.tenant.id)
+
+
 def in_disaster(ctx: Context) -> bool:
     return current_disaster(ctx.session, ctx.tenant.id) is not None
 
@@ -96,8 +105,7 @@ def fallback(ctx: Context, repeated: bool = False) -> lm.Reply:
     """In disaster mode the fallback leads with emergencies and open shelters. A second miss in a row
     (``repeated``) gives the desk and, where enabled, the 相談 button instead of "try again"."""
     disaster = in_disaster(ctx)
-    lead = prefs.emergency_lead(ctx.session, ctx.tenant.id) + dchat.open_shelters_lead(ctx.session, ctx.tenant.id) \
-        if disaster else []
+    lead = disaster_lead(ctx) if disaster else []
     if repeated:
         return lead + consultation.with_offer(conversation.repeated_fallback_reply(ctx.config, disaster),
                                               ctx.config, one_to_one(ctx))
@@ -192,7 +200,10 @@ def on_message(ctx: Context) -> lm.Reply:
 def on_follow(ctx: Context) -> lm.Reply:
     if ctx.event.user_id:
         upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
-    return prefs.emergency_lead(ctx.session, ctx.tenant.id) + m.welcome(ctx.config)
+    follower = resident(ctx)
+    if follower is not None:
+        follower.emergency_seen_id = None  # a new (or returning) friend reads the emergency in full
+    return prefs.emergency_lead(ctx.session, ctx.tenant.id, follower) + m.welcome(ctx.config)
 
 
 def on_unfollow(ctx: Context) -> lm.Reply:

@@ -92,7 +92,21 @@ def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:
     return lm.text(f"{heading}\n\n" + "\n\n".join(lines))
 
 
-def emergency_lead(session: Session, municipality_id: int) -> list[dict[str, Any]]:
-    """Active emergency notices, to put first in welcome (always) and fallback (disaster mode)."""
+EMERGENCY_POINTER = "⚠ 緊急情報が出ています。「緊急情報」と送ると全文を、「避難所」と送ると開設中の避難所を表示します。"
+
+
+def emergency_lead(session: Session, municipality_id: int, follower: Follower | None = None
+                   ) -> list[dict[str, Any]]:
+    """Active emergency notices, to put first in the welcome and, in disaster mode, before a fallback.
+
+    Shown in full once per resident per emergency (``follower.emergency_seen_id``); after that a one-line
+    pointer, so a resident asking about other things is not handed the whole text before every reply."""
     notices = current_notices(session, municipality_id, emergency_only=True, limit=3)
-    return [notices_text(notices, "⚠ 現在の緊急情報")] if notices else []
+    if not notices:
+        return []
+    newest = max(n.id for n in notices)
+    if follower is not None and (follower.emergency_seen_id or 0) >= newest:
+        return [lm.text(EMERGENCY_POINTER)]
+    if follower is not None:
+        follower.emergency_seen_id = newest
+    return [notices_text(notices, "⚠ 現在の緊急情報")]

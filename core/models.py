@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, municipality_column
@@ -44,6 +44,8 @@ class Follower(Base):
     pending_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # When the bot last asked 「解決しましたか？」 (asked at most once per conversation, never after every answer).
     feedback_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The newest emergency notice shown in full in this resident's chat: after that, a one-line pointer.
+    emergency_seen_id: Mapped[int | None] = mapped_column(Integer, default=None)
     followed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     unfollowed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -151,3 +151,29 @@ def test_the_notices_a_resident_asks_for_are_the_ones_meant_for_them(app, client
     post_webhook(client, body_of(text_event("お知らせ", north)))
     shown = reply_texts(fake_line)[-1]
     assert "北地区の断水" in shown and "夏まつり" in shown and "健診" in shown
+
+
+def test_in_disaster_mode_the_emergency_is_shown_in_full_once_per_resident(app, client, fake_line) -> None:
+    """#17.5: the whole emergency text used to lead every reply that was not about the disaster."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["disaster", "on"]).exit_code == 0
+    add_followers(app, fake_line, 1)
+    make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
+    run_worker(app)
+    assert runner.invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+    post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))
+    first = last_reply(fake_line)
+    assert first[0]["text"].startswith("⚠ 現在の緊急情報") and "北小学校" in first[1]["text"]
+    post_webhook(client, body_of(text_event("タイムマシンの修理", USER)))
+    second = last_reply(fake_line)
+    assert second[0]["text"].startswith("⚠ 緊急情報が出ています") and "北地区に避難指示" not in second[0]["text"]
+    assert "北小学校" not in "".join(m.get("text", "") for m in second)
+    post_webhook(client, body_of(text_event("緊急情報", USER)))
+    assert "北地区に避難指示" in reply_texts(fake_line)[-1]  # the full text is one word away
+    other = "U" + "8" * 32
+    post_webhook(client, body_of(text_event("宇宙船の操縦方法", other)))
+    assert last_reply(fake_line)[0]["text"].startswith("⚠ 現在の緊急情報")  # every resident once
+    make_notice(app, title="避難指示（拡大）", body="南地区にも避難指示。", category="防災", severity="emergency")
+    run_worker(app)
+    post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))
+    assert "南地区にも避難指示" in last_reply(fake_line)[0]["text"]  # a new emergency: in full again
