@@ -47,16 +47,19 @@ def answer(config: MunicipalityConfig, entry: Any, log_id: int | None, ask: bool
     if contact:
         body += f"\n\n【お問い合わせ】{contact}"
     messages: list[Message] = [text(body)]
-    if entry.links:
-        messages.append(link_buttons("関連リンク", entry.question, filled_links(config, entry.links)))
+    links = filled_links(config, entry.links or [])
+    if links:
+        messages.append(link_buttons("関連リンク", entry.question, links))
     if ask:
         messages.append(feedback_question(entry.id, log_id))
     return messages
 
 
 def filled_links(config: MunicipalityConfig, links: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Links with the municipality's placeholders ({city_url}, …) filled in."""
-    return [{**link, "url": config.fill(link["url"])} for link in links]
+    """Links with the municipality's placeholders ({city_url}, …) filled in; a link whose URL is not http(s) or
+    tel once filled (a placeholder this municipality has no value for) is left out."""
+    filled = [{**link, "url": config.fill(link["url"])} for link in links]
+    return [link for link in filled if link["url"].startswith(("https://", "http://", "tel:"))]
 
 
 def suggestions(candidates: list[Any], log_id: int | None) -> list[Message]:

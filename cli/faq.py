@@ -15,7 +15,7 @@ from cli.support import municipality_option, tenant_runtime
 from core.db import session_scope
 from faq import service
 from faq.kb import all_texts, knowledge_rows
-from faq.lint import lint
+from faq.lint import lint, unfilled_placeholders
 from faq.packs import PackError, export_pack, import_entries, load_pack_file
 from search.vectors import store_entry_vectors
 
@@ -104,12 +104,17 @@ faq.add_command(faq_eval)
 @municipality_option
 def faq_lint(slug: str | None) -> None:
     """List near-duplicate questions (same words, or a few characters apart) among FAQ entries, procedures
-    and facilities: a question equal to one of them cannot be answered outright. Exits 1 when there are any."""
+    and facilities: a question equal to one of them cannot be answered outright. Exits 1 when there are any.
+    Also warns about {placeholders} the entries use that the municipality's configuration does not define."""
     with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             pairs = lint(session, tenant.id, tenant.config)
+            unfilled = unfilled_placeholders(session, tenant.id, tenant.config)
         for pair in pairs:
             click.echo(pair.describe())
+        for name, keys in unfilled.items():
+            click.echo(f"warning: {{{name}}} has no value in {tenant.config.slug}'s placeholders (residents see the "
+                       f"main desk instead): {', '.join(keys[:10])}" + (" …" if len(keys) > 10 else ""), err=True)
         click.echo(f"{tenant.config.slug}: {len(pairs)} near-duplicate pair(s)", err=True)
         if pairs:
             sys.exit(1)

@@ -55,6 +55,9 @@ class Thresholds:
     margin: float = 0.08
 
 
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
 @dataclass(frozen=True)
 class MunicipalityConfig:
     slug: str
@@ -80,10 +83,29 @@ class MunicipalityConfig:
     consultation: bool = False
 
     def fill(self, text: str) -> str:
-        """Replace ``{placeholder}`` markers in pack text with this municipality's values."""
+        """Replace ``{placeholder}`` markers in pack text with this municipality's values. A marker this
+        municipality has no value for never reaches a resident as ``{tax_phone}``: a phone becomes the main
+        desk's number (代表), a URL its site (or nothing: link buttons without an http URL are left out), anything
+        else the main desk's name. ``machimado faq lint`` lists such markers."""
         values = {"city": self.name, "phone": self.contact.phone, "desk": self.contact.desk,
                   "hours": self.contact.hours, **self.placeholders}
-        return re.sub(r"\{([a-z_][a-z0-9_]*)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in values:
+                return str(values[name])
+            if name.endswith("_phone"):
+                return f"代表 {self.contact.phone}"
+            if name.endswith("_url"):
+                return self.contact.url
+            return self.contact.desk
+
+        return PLACEHOLDER.sub(value, text)
+
+    def unfilled(self, text: str) -> set[str]:
+        """The markers in ``text`` this municipality has no value for."""
+        known = {"city", "phone", "desk", "hours", *self.placeholders}
+        return {m for m in PLACEHOLDER.findall(text) if m not in known}
 
 
 DEMO_PLACEHOLDERS = {

@@ -94,3 +94,15 @@ def duplicates_of(session: Session, municipality_id: int, config: MunicipalityCo
     normalizer = build_normalizer(config, staff_synonyms(session, municipality_id)[1])
     mine = [Phrasing(key, texts[0], t) for t in texts if t.strip()]
     return near_duplicates(mine, normalizer, [p for p in phrasings(session, municipality_id) if p.key != key])
+
+
+def unfilled_placeholders(session: Session, municipality_id: int, config: MunicipalityConfig) -> dict[str, list[str]]:
+    """Placeholder -> keys of the FAQ entries using a ``{marker}`` this municipality has no value for (residents
+    see the main desk instead: core.tenancy.MunicipalityConfig.fill); add it to ``placeholders`` in the config."""
+    entries, _, _ = knowledge_rows(session, municipality_id)
+    found: dict[str, list[str]] = {}
+    for entry in entries:
+        texts = [entry.answer, entry.contact, *(link.get("url", "") for link in entry.links or [])]
+        for name in sorted({n for t in texts for n in config.unfilled(t)}):
+            found.setdefault(name, []).append(entry.key)
+    return found

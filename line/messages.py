@@ -60,6 +60,7 @@ def link_buttons(heading: str, title: str, links: list[dict[str, str]]) -> Messa
             {"type": "text", "text": heading, "weight": "bold", "size": "sm", "color": "#1DB446"},
             {"type": "text", "text": clip(title, 200), "wrap": True, "size": "md"},
         ]},
-        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons},
     }
+    if buttons:  # LINE refuses a box without contents
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons}
     return {"type": "flex", "altText": clip(f"{heading}: {title}", 400), "contents": bubble}

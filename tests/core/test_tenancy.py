@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from core.models import Follower, Municipality
@@ -72,3 +74,29 @@ def test_feedback_cannot_attach_to_another_municipalitys_question(multi_app, fak
     post_webhook(client, body_of(event_of("postback", postback={"data": data})), "secret-shima", "/callback/shima")
     ((question_log_id, fb_entry),) = rows(multi_app, select(Feedback.question_log_id, Feedback.entry_id))
     assert question_log_id is None and fb_entry is None
+
+
+def test_a_placeholder_a_municipality_lacks_never_reaches_residents(multi_app, fake_line) -> None:
+    """#17.6: 問い合わせ先 showed a raw {tax_phone} where the municipality had no such value."""
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from faq.packs import save_entry
+
+    rt = multi_app.extensions["machimado"]
+    tenant = rt.tenant("shima")
+    assert tenant.config.fill("税務課 {tax_phone}／{tax_url}／{city}") == "税務課 代表 0000-11-1111／／しま市"
+    entry = {"id": "zei-nofu", "question": "固定資産税の納付方法", "answer": "窓口か口座振替で納めます。",
+             "category": "税", "alt_questions": [], "keywords": [], "department": "税務課", "contact": "{tax_phone}",
+             "links": [{"label": "納付方法", "url": "{tax_url}/nofu"}], "active": True}
+    with rt.sessions() as session:
+        save_entry(session, tenant.id, entry, "test")
+        session.commit()
+    post_webhook(multi_app.test_client(), body_of(text_event("固定資産税の納付方法")), "secret-shima", "/callback/shima")
+    messages = [c for c in fake_line.calls_to("reply") if c["status"] == 200][-1]["body"]["messages"]
+    shown = json.dumps(messages, ensure_ascii=False)
+    assert "【お問い合わせ】税務課 代表 0000-11-1111" in messages[0]["text"] and "{" not in messages[0]["text"]
+    assert "{tax_url}" not in shown and "関連リンク" not in shown  # the only link had no usable URL: no link card
+    result = CliRunner().invoke(main, ["faq", "lint", "-m", "shima"])
+    assert "warning: {tax_phone} has no value in shima's placeholders" in result.output
+    assert "{tax_url}" in result.output
