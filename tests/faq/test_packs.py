@@ -130,3 +130,32 @@ def test_an_import_encodes_before_it_writes_so_residents_questions_are_logged_me
         report = import_entries(session, municipality(session).id, entries, progress=lambda total: contextlib.nullcontext(Probe()))
         session.commit()
     assert report.created == 80 and writes and all(writes)
+
+
+# What each of the demo pack's categories is about; an entry must speak of its category's theme somewhere in its
+# question, phrasings, keywords or answer (犬の登録 sat under ごみ・リサイクル: #17.7).
+THEMES = {
+    "住民票・戸籍・印鑑登録": ["住民票", "戸籍", "印鑑", "届", "証明", "窓口"],
+    "転入・転出": ["引っ越", "転入", "転出", "転居"],
+    "マイナンバーカード・コンビニ交付": ["マイナンバー", "マイナ", "コンビニ"],
+    "税": ["税", "納付", "申告"],
+    "国保・年金": ["国民健康保険", "国保", "年金", "保険"],
+    "子育て・児童手当": ["子ども", "子育て", "児童", "保育", "赤ちゃん", "妊娠", "出産", "母子", "学童", "ひとり親"],
+    "介護": ["介護", "高齢", "認知症"],
+    "ごみ・リサイクル": ["ごみ", "ゴミ", "リサイクル", "資源", "捨て", "廃棄", "家電", "不法投棄"],
+    "防災・避難": ["避難", "災害", "防災", "地震", "断水", "備蓄", "土のう", "罹災"],
+    "施設": ["施設", "図書館", "公民館", "体育館", "駐車場", "バス", "会議室", "スポーツ", "予約"],
+    "健康・医療": ["健康", "健診", "検診", "病院", "医療", "予防接種", "AED", "相談", "障害", "熱中症", "禁煙", "治療"],
+    "デジタル支援（スマホ教室）": ["スマホ", "LINE", "オンライン", "デジタル", "Wi-Fi", "マイナポータル", "メール"],
+    "キャッシュレス": ["キャッシュレス", "支払", "払", "決済", "手数料"],
+    "くらし・住まい・環境": ["犬", "公園", "道路", "街灯", "住宅", "詐欺", "還付金"],
+}
+
+
+def test_every_demo_entry_is_filed_under_a_category_it_belongs_to() -> None:
+    misfiled = []
+    for e in load_pack_file(DEMO_PACK):
+        text = " ".join([e["question"], *e["alt_questions"], *e["keywords"], e["answer"]])
+        if not any(word in text for word in THEMES[e["category"]]):
+            misfiled.append(f"{e['id']} ({e['category']}): {e['question']}")
+    assert misfiled == []
