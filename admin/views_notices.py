@@ -20,10 +20,11 @@ from admin.blueprint import blueprint
 from admin.runtime import runtime, tenant_of
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
-from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
+from broadcasts.notices import NoticeError, cancel, create_notice, current_notices, get_notice, preview
 from broadcasts.richmenu import RichMenuError, set_disaster_mode, state_of
 from broadcasts.templates import load_templates
-from core.timeutil import parse_local
+from core.timeutil import parse_local, utcnow
+from directory.places import open_shelters, set_status
 
 
 def notice_or_404(notice_id: int) -> Notice:
@@ -38,7 +39,10 @@ def notice_or_404(notice_id: int) -> Notice:
 def notices() -> ResponseReturnValue:
     rows = db().scalars(select(Notice).where(Notice.municipality_id == current_municipality_id()).order_by(Notice.id.desc())
                         .limit(100)).all()
-    return render_template("admin/notices.html", rows=rows, state=state_of(db(), current_municipality_id()))
+    return render_template("admin/notices.html", rows=rows, state=state_of(db(), current_municipality_id()),
+                           open_count=len(open_shelters(db(), current_municipality_id())),
+                           emergency_count=len(current_notices(db(), current_municipality_id(), emergency_only=True,
+                                                               limit=50)))
 
 
 def _when(value: str) -> datetime | None:
@@ -133,8 +137,13 @@ def notice_cancel(notice_id: int) -> ResponseReturnValue:
 @blueprint.post("/disaster")
 @requires("notices")
 def disaster_switch() -> ResponseReturnValue:
+    """On needs a confirmation tick (every resident's menu changes); off asks whether to close the shelters still
+    open and to end the emergency notices that lead residents' お知らせ and replies."""
     tenant = tenant_of(current_municipality_slug())
     on = request.form.get("mode") == "on"
+    if on and request.form.get("confirm") != "1":
+        flash("災害モードにすると、すべての住民のメニューが災害用に切り替わります。確認のチェックを入れてください。", "error")
+        return redirect(url_for("admin.notices"))
     before = state_of(db(), tenant.id)
     previous = {"disaster_mode": before.disaster_mode, "type": before.disaster_type}
     try:
@@ -142,8 +151,22 @@ def disaster_switch() -> ResponseReturnValue:
                           request.form.get("disaster_type", ""))
     except RichMenuError as exc:
         flash(str(exc), "error")
+    done = []
+    closed = ended = 0
+    if not on and request.form.get("close_shelters") == "1":
+        for place in open_shelters(db(), tenant.id):
+            set_status(place, "closed")
+            closed += 1
+        done.append(f"避難所 {closed}か所を閉鎖にしました")
+    if not on and request.form.get("end_emergencies") == "1":
+        now = utcnow()
+        for notice in current_notices(db(), tenant.id, emergency_only=True, limit=50):
+            notice.expires_at = now
+            ended += 1
+        done.append(f"緊急のお知らせ {ended}件の掲載を終えました")
     audit("disaster_mode", "municipality", tenant.id, previous,
-          {"disaster_mode": on, "type": request.form.get("disaster_type", "")})
+          {"disaster_mode": on, "type": request.form.get("disaster_type", ""), "shelters_closed": closed,
+           "emergencies_ended": ended})
     db().commit()
-    flash("災害モードにしました。" if on else "通常モードに戻しました。", "ok")
+    flash(("災害モードにしました。" if on else "通常モードに戻しました。") + "".join(f"{d}。" for d in done), "ok")
     return redirect(url_for("admin.notices"))

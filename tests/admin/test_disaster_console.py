@@ -1,0 +1,51 @@
+"""Disaster mode from the console (#17.8): switching on needs a confirmation; switching off asks whether to close
+the shelters still open and to end the emergency notices, and does only what was chosen."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from broadcasts.models import MunicipalityState
+from broadcasts.notices import current_notices
+from cli.main import main
+from directory.places import open_shelters
+from tests.admin.test_console import csrf, login, make_staff
+from tests.helpers import add_followers, make_notice, municipality, run_worker
+
+
+def state(app) -> tuple[bool, int, int]:
+    with app.extensions["machimado"].sessions() as session:
+        mid = municipality(session).id
+        mode = session.scalars(select(MunicipalityState.disaster_mode).where(
+            MunicipalityState.municipality_id == mid)).first()
+        return bool(mode), len(open_shelters(session, mid)), len(current_notices(session, mid, emergency_only=True))
+
+
+def test_switching_on_needs_a_confirmation(app, client) -> None:
+    login(client, make_staff(app)["broadcaster"])
+    token = csrf(client, "/admin/notices")
+    page = client.post("/admin/disaster", data={"csrf_token": token, "mode": "on"}, follow_redirects=True).text
+    assert "確認のチェック" in page and state(app)[0] is False
+    page = client.post("/admin/disaster", data={"csrf_token": token, "mode": "on", "confirm": "1"},
+                       follow_redirects=True).text
+    assert "災害モードにしました" in page and state(app)[0] is True
+
+
+def test_switching_off_closes_shelters_and_ends_emergencies_only_when_asked(app, client, fake_line) -> None:
+    add_followers(app, fake_line, 1)
+    assert CliRunner().invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+    make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
+    run_worker(app)
+    login(client, make_staff(app)["broadcaster"])
+    token = csrf(client, "/admin/notices")
+    client.post("/admin/disaster", data={"csrf_token": token, "mode": "on", "confirm": "1"})
+    page = client.get("/admin/notices").text
+    assert "開設中の避難所（1か所）をすべて閉鎖にする" in page and "緊急のお知らせ（1件）の掲載を終える" in page
+    client.post("/admin/disaster", data={"csrf_token": token, "mode": "off"})
+    assert state(app) == (False, 1, 1)  # nothing else changed: not asked
+    client.post("/admin/disaster", data={"csrf_token": token, "mode": "on", "confirm": "1"})
+    page = client.post("/admin/disaster", data={"csrf_token": token, "mode": "off", "close_shelters": "1",
+                                                "end_emergencies": "1"}, follow_redirects=True).text
+    assert "避難所 1か所を閉鎖にしました" in page and "緊急のお知らせ 1件の掲載を終えました" in page
+    assert state(app) == (False, 0, 0)
