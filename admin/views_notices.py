@@ -61,8 +61,13 @@ def notice_new() -> ResponseReturnValue:
     template = templates.get(request.values.get("template", ""))
     tenant = tenant_of(current_municipality_slug())
     form = dict(request.form)
+    prefilled_shelters = False
     if template and request.method == "GET":
         form.update(category=template.category, severity=template.severity)
+        opened = open_shelters(db(), tenant.id)
+        if "shelters" in template.params and opened:
+            form["param_shelters"] = "、".join(f"{p.name}（{p.address}）" if p.address else p.name for p in opened)
+            prefilled_shelters = True
     if request.method == "POST":
         try:
             title, body = form.get("title", ""), form.get("body", "")
@@ -83,7 +88,7 @@ def notice_new() -> ResponseReturnValue:
             db().commit()
             return redirect(url_for("admin.notice_show", notice_id=notice.id))
     return render_template("admin/notice_new.html", templates=templates, template=template, form=form,
-                           config=tenant.config)
+                           config=tenant.config, prefilled_shelters=prefilled_shelters)
 
 
 @blueprint.get("/notices/<int:notice_id>")

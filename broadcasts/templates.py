@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -20,6 +20,13 @@ class Template:
     severity: str
     title: str
     body: str
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # placeholder -> {label, example}
+
+    def label(self, param: str) -> str:
+        return self.labels.get(param, {}).get("label", param)
+
+    def example(self, param: str) -> str:
+        return self.labels.get(param, {}).get("example", "")
 
     @property
     def params(self) -> list[str]:
@@ -31,10 +38,13 @@ class Template:
     def fill(self, values: dict[str, str]) -> tuple[str, str]:
         missing = [p for p in self.params if not values.get(p, "").strip()]
         if missing:
-            raise ValueError(f"template {self.id!r} needs: {', '.join(missing)}")
+            raise ValueError(f"「{self.name}」には次の項目が必要です：{'、'.join(self.label(p) for p in missing)}"
+                             f"（{', '.join(missing)}）")
         return self.title.format(**values), re.sub(r"\n{3,}", "\n\n", self.body.format(**values)).strip()
 
 
 def load_templates(path: Path = TEMPLATES_PATH) -> dict[str, Template]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {key: Template(id=key, **{k: str(v) for k, v in raw.items()}) for key, raw in data["templates"].items()}
+    labels = {str(k): {str(a): str(b) for a, b in (v or {}).items()} for k, v in (data.get("params") or {}).items()}
+    return {key: Template(id=key, **{k: str(v) for k, v in raw.items()}, labels=labels)
+            for key, raw in data["templates"].items()}

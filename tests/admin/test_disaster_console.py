@@ -49,3 +49,20 @@ def test_switching_off_closes_shelters_and_ends_emergencies_only_when_asked(app,
                                                 "end_emergencies": "1"}, follow_redirects=True).text
     assert "避難所 1か所を閉鎖にしました" in page and "緊急のお知らせ 1件の掲載を終えました" in page
     assert state(app) == (False, 0, 0)
+
+
+def test_emergency_templates_have_japanese_fields_and_the_open_shelters_filled_in(app, client) -> None:
+    """#17.9: fields were labelled area / reason / time / shelters."""
+    assert CliRunner().invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+    login(client, make_staff(app)["broadcaster"])
+    page = client.get("/admin/notices/new?template=hinanjo-kaisetsu").text
+    for label in ("対象の地区", "理由", "日時", "開設している避難所"):
+        assert f">{label}</label>" in page
+    assert ">area</label>" not in page and "例：大雨" in page
+    shelters = page[page.index('id="param_shelters"'):].split('value="', 1)[1].split('"', 1)[0]
+    assert "北小学校" in shelters and "いま開設中の避難所を入れました" in page
+    token = csrf(client, "/admin/notices/new?template=hinanjo-kaisetsu")
+    page = client.post("/admin/notices/new", data={"csrf_token": token, "template": "hinanjo-kaisetsu",
+                                                   "param_area": "北地区", "category": "防災"},
+                       follow_redirects=True).text
+    assert "「避難所開設」には次の項目が必要です：理由、日時、開設している避難所" in page

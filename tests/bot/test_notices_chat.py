@@ -119,7 +119,7 @@ def test_disaster_mode_switches_rich_menu_and_leads_fallback(app, client, fake_l
 def test_cli_send_with_template_and_cancel(app, fake_line) -> None:
     runner = CliRunner()
     missing = runner.invoke(main, ["broadcasts", "send", "--template", "dansui", "--param", "area=北地区", "--yes"])
-    assert missing.exit_code != 0 and "needs: reason, eta, supply" in missing.output
+    assert missing.exit_code != 0 and "次の項目が必要です：理由、復旧の見込み、給水所（reason, eta, supply）" in missing.output
     later = runner.invoke(main, ["broadcasts", "send", "--title", "健診", "--body", "来月です", "--category", "健康・福祉",
                                  "--at", "2099-01-01T09:00+09:00", "--yes"])
     assert later.exit_code == 0 and "queued" in later.output
