@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -20,10 +21,18 @@ from admin.blueprint import blueprint
 from admin.runtime import runtime, tenant_of
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
-from broadcasts.notices import NoticeError, cancel, create_notice, current_notices, get_notice, preview
+from broadcasts.notices import (
+    NoticeError,
+    cancel,
+    create_notice,
+    current_notices,
+    get_notice,
+    preview,
+    update_draft,
+)
 from broadcasts.richmenu import RichMenuError, set_disaster_mode, state_of
 from broadcasts.templates import load_templates
-from core.timeutil import parse_local, utcnow
+from core.timeutil import local_str, parse_local, utcnow
 from directory.places import open_shelters, set_status
 
 
@@ -73,13 +82,7 @@ def notice_new() -> ResponseReturnValue:
             title, body = form.get("title", ""), form.get("body", "")
             if template:
                 title, body = template.fill({p: form.get(f"param_{p}", "") for p in template.params})
-            links = [{"label": a.strip(), "url": b.strip()} for a, _, b in
-                     (line.partition("|") for line in form.get("links", "").splitlines() if "|" in line)]
-            notice = create_notice(db(), tenant.id, tenant.config, title=title, body=body,
-                                   category=form.get("category", ""), severity=form.get("severity", "normal"),
-                                   districts=request.form.getlist("districts"), links=links,
-                                   scheduled_at=_when(form.get("scheduled_at", "")),
-                                   expires_at=_when(form.get("expires_at", "")),
+            notice = create_notice(db(), tenant.id, tenant.config, title=title, body=body, **_form_fields(form),
                                    created_by=signed_in().username, draft=True)
         except (NoticeError, ValueError) as exc:
             flash(str(exc), "error")
@@ -89,6 +92,47 @@ def notice_new() -> ResponseReturnValue:
             return redirect(url_for("admin.notice_show", notice_id=notice.id))
     return render_template("admin/notice_new.html", templates=templates, template=template, form=form,
                            config=tenant.config, prefilled_shelters=prefilled_shelters)
+
+
+def _form_fields(form: dict[str, str]) -> dict[str, Any]:
+    """The notice fields of the compose/edit form (title and body already filled from a template, if any)."""
+    links = [{"label": a.strip(), "url": b.strip()} for a, _, b in
+             (line.partition("|") for line in form.get("links", "").splitlines() if "|" in line)]
+    return {"category": form.get("category", ""), "severity": form.get("severity", "normal"),
+            "districts": request.form.getlist("districts"), "links": links,
+            "scheduled_at": _when(form.get("scheduled_at", "")), "expires_at": _when(form.get("expires_at", ""))}
+
+
+@blueprint.route("/notices/<int:notice_id>/edit", methods=["GET", "POST"])
+@requires("notices")
+def notice_edit(notice_id: int) -> ResponseReturnValue:
+    """A draft can be changed until it is sent."""
+    notice = notice_or_404(notice_id)
+    if notice.status != "draft":
+        flash("送信の手続きが済んだお知らせは直せません。", "error")
+        return redirect(url_for("admin.notice_show", notice_id=notice.id))
+    tenant = tenant_of(current_municipality_slug())
+    if request.method == "POST":
+        form = dict(request.form)
+        try:
+            before = {"title": notice.title, "body": notice.body}
+            update_draft(notice, tenant.config, title=form.get("title", ""), body=form.get("body", ""),
+                         **_form_fields(form))
+        except (NoticeError, ValueError) as exc:
+            flash(str(exc), "error")
+        else:
+            audit("notice_draft_edited", "notice", notice.id, before, {"title": notice.title})
+            db().commit()
+            flash("下書きを直しました。", "ok")
+            return redirect(url_for("admin.notice_show", notice_id=notice.id))
+    else:
+        form = {"title": notice.title, "body": notice.body, "category": notice.category, "severity": notice.severity,
+                "links": "\n".join(f"{link['label']} | {link['url']}" for link in notice.links or []),
+                "scheduled_at": local_str(notice.scheduled_at, "%Y-%m-%dT%H:%M"),
+                "expires_at": local_str(notice.expires_at, "%Y-%m-%dT%H:%M") if notice.expires_at else ""}
+    return render_template("admin/notice_new.html", templates={}, template=None, form=form, config=tenant.config,
+                           prefilled_shelters=False, editing=notice,
+                           chosen_districts=(notice.target or {}).get("districts") or [])
 
 
 @blueprint.get("/notices/<int:notice_id>")

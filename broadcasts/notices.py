@@ -46,11 +46,10 @@ def render(config: MunicipalityConfig, title: str, body: str, severity: str,
     return messages
 
 
-def create_notice(session: Session, municipality_id: int, config: MunicipalityConfig, *, title: str, body: str,
-                  category: str, severity: str = "normal", districts: list[str] | None = None,
-                  links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None,
-                  scheduled_at: datetime | None = None, expires_at: datetime | None = None,
-                  created_by: str = "", draft: bool = False) -> Notice:
+def _checked(config: MunicipalityConfig, title: str, body: str, category: str, severity: str,
+             districts: list[str] | None, location: dict[str, Any] | None, scheduled_at: datetime | None,
+             expires_at: datetime | None) -> tuple[str, str, datetime | None, datetime | None]:
+    """Validate a notice's fields (NoticeError says what is wrong, in staff's words)."""
     title, body = title.strip(), body.strip()
     if not title or not body:
         raise NoticeError("件名と本文を入力してください。")
@@ -70,6 +69,16 @@ def create_notice(session: Session, municipality_id: int, config: MunicipalityCo
     if location is not None and not (-90 <= float(location.get("latitude", 999)) <= 90
                                      and -180 <= float(location.get("longitude", 999)) <= 180):
         raise NoticeError("位置情報の緯度・経度が正しくありません。")
+    return title, body, scheduled_at, expires_at
+
+
+def create_notice(session: Session, municipality_id: int, config: MunicipalityConfig, *, title: str, body: str,
+                  category: str, severity: str = "normal", districts: list[str] | None = None,
+                  links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None,
+                  scheduled_at: datetime | None = None, expires_at: datetime | None = None,
+                  created_by: str = "", draft: bool = False) -> Notice:
+    title, body, scheduled_at, expires_at = _checked(config, title, body, category, severity, districts, location,
+                                                     scheduled_at, expires_at)
     notice = Notice(municipality_id=municipality_id, title=title, body=body, category=category,
                     severity=severity, target={"districts": list(districts or [])}, links=list(links or []),
                     location=location, messages=render(config, title, body, severity, links, location),
@@ -78,6 +87,21 @@ def create_notice(session: Session, municipality_id: int, config: MunicipalityCo
     session.add(notice)
     session.flush()
     return notice
+
+
+def update_draft(notice: Notice, config: MunicipalityConfig, *, title: str, body: str, category: str,
+                 severity: str = "normal", districts: list[str] | None = None,
+                 links: list[dict[str, str]] | None = None, scheduled_at: datetime | None = None,
+                 expires_at: datetime | None = None) -> None:
+    """Change a draft (nothing has been sent); its LINE messages are rendered again."""
+    if notice.status != "draft":
+        raise NoticeError("送信の手続きが済んだお知らせは直せません。取り消してから作り直してください。")
+    title, body, scheduled_at, expires_at = _checked(config, title, body, category, severity, districts,
+                                                     notice.location, scheduled_at, expires_at)
+    notice.title, notice.body, notice.category, notice.severity = title, body, category, severity
+    notice.target, notice.links = {"districts": list(districts or [])}, list(links or [])
+    notice.messages = render(config, title, body, severity, links, notice.location)
+    notice.scheduled_at, notice.expires_at = scheduled_at or utcnow(), expires_at
 
 
 def preview(session: Session, municipality_id: int, notice: Notice) -> Preview:

@@ -16,8 +16,10 @@ def utcnow() -> datetime:
 
 
 def as_utc(value: datetime) -> datetime:
-    """A stored time as an aware UTC datetime (SQLite returns stored UTC times without tzinfo)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """An aware UTC datetime: a naive one is a stored UTC time (SQLite returns them without tzinfo), an aware
+    one in another zone (a time staff typed, read by :func:`parse_local`) is converted — SQLite would otherwise
+    store its wall-clock digits and read them back as UTC, nine hours off in Japan."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def zone() -> ZoneInfo:

@@ -13,6 +13,7 @@
       status.dataset.status = data.status;
       status.textContent = JSON.parse(status.dataset.labels)[data.status] || data.status;
       document.getElementById("progress-text").textContent =
+        ["draft", "scheduled"].includes(data.status) && !data.total ? "まだ送信していません。" :
         `${data.sent} / ${data.total} 人に配信` + (data.failed ? `（失敗 ${data.failed}）` : "");
       if (["sent", "partially_failed", "failed", "cancelled", "draft"].includes(data.status)) return;
     } catch (err) { /* retry */ }

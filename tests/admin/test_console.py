@@ -47,6 +47,7 @@ ROUTES = [
     ("GET", "/admin/faq/import/{job}", "faq"), ("POST", "/admin/faq/import/{job}/retry", "faq"),
     ("GET", "/admin/privacy", "admin"), ("POST", "/admin/privacy/export", "admin"),
     ("POST", "/admin/privacy/erase", "admin"),
+    ("GET", "/admin/notices/{notice}/edit", "notices"), ("POST", "/admin/notices/{notice}/edit", "notices"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},

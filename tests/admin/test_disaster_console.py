@@ -66,3 +66,16 @@ def test_emergency_templates_have_japanese_fields_and_the_open_shelters_filled_i
                                                    "param_area": "北地区", "category": "防災"},
                        follow_redirects=True).text
     assert "「避難所開設」には次の項目が必要です：理由、日時、開設している避難所" in page
+
+
+def test_a_time_staff_type_is_kept_as_typed(app, client) -> None:
+    """A 配信日時 typed in the console (Japan time) used to be stored nine hours off on SQLite."""
+    login(client, make_staff(app)["broadcaster"])
+    token = csrf(client, "/admin/notices/new")
+    response = client.post("/admin/notices/new", data={
+        "csrf_token": token, "title": "年末のごみ収集", "body": "12月31日は休みです。", "category": "ごみ",
+        "scheduled_at": "2026-12-20T09:00", "expires_at": "2027-01-05T17:00"})
+    page = client.get(response.headers["Location"]).text
+    assert "配信日時：2026-12-20 09:00" in page
+    edit = client.get(response.headers["Location"] + "/edit").text
+    assert 'value="2026-12-20T09:00"' in edit and 'value="2027-01-05T17:00"' in edit

@@ -359,3 +359,31 @@ def test_the_rich_menus_faq_area_lists_the_fields_not_the_welcome_again(page) ->
     expect(phone.locator(".talk .msg.out").last).to_contain_text("分野から探せます", timeout=10000)
     expect(phone.locator(".talk .msg.out", has_text="友だち追加ありがとうございます")).to_have_count(1)
     expect(phone.locator(".quick button", has_text="防災・避難")).to_be_visible()
+
+
+def test_a_notice_preview_says_in_japanese_whom_it_reaches_and_a_draft_can_be_edited(page, demo_url: str) -> None:
+    """#17.10: the preview said 「multicast/broadcast」 and 「0 / 0 人に配信」 before sending; drafts were final."""
+    from playwright.sync_api import expect
+
+    console, bot_url = console_login(page, demo_url)
+    console.goto(bot_url + "/admin/notices/new")
+    console.fill("#title", "図書館の休館日")
+    console.fill("#body", "12月は毎週月曜日が休館日です。")
+    console.select_option("#category", "行政")
+    console.locator("input[name=districts][value='北地区']").check()
+    console.click("text=プレビュー")
+    expect(console.locator("h1")).to_have_text("図書館の休館日")
+    console.wait_for_timeout(1500)  # the progress script has ticked
+    card = console.locator(".card").first
+    expect(card).to_contain_text("届く人数")
+    expect(card).to_contain_text("まだ送信していません。")
+    expect(card).not_to_contain_text("multicast")
+    expect(card).not_to_contain_text("0 / 0")
+    console.click("text=下書きを直す")
+    expect(console.locator("h1")).to_have_text("お知らせの下書きを直す")
+    expect(console.locator("input[name=districts][value='北地区']")).to_be_checked()
+    console.fill("#title", "図書館の年末年始の休館日")
+    console.click("text=直してプレビュー")
+    expect(console.locator(".flash.ok")).to_contain_text("下書きを直しました")
+    expect(console.locator("h1")).to_have_text("図書館の年末年始の休館日")
+    console.screenshot(path=str(ARTIFACTS / "13-notice-preview.png"))
