@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin import wording
 from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart
@@ -68,4 +69,4 @@ def dashboard_csv(name: str) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     rows = db().scalars(select(AuditLog).where(AuditLog.municipality_id == current_municipality_id())
                         .order_by(AuditLog.id.desc()).limit(200)).all()
-    return render_template("admin/audit.html", rows=rows)
+    return render_template("admin/audit.html", rows=rows, wording=wording)

@@ -10,6 +10,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
+from admin import wording
 from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires, signed_in
 from admin.blueprint import blueprint
 from admin.runtime import runtime, tenant_of
@@ -115,7 +116,7 @@ def faq_history(entry_id: int) -> ResponseReturnValue:
                              .order_by(FaqRevision.revision.desc())).all()
     diffs = []
     for newer, older in zip(revisions, revisions[1:], strict=False):
-        changed = [(f, older.content.get(f), newer.content.get(f)) for f in FIELDS
+        changed = [wording.change(f, older.content.get(f), newer.content.get(f)) for f in FIELDS
                    if older.content.get(f) != newer.content.get(f)]
         diffs.append((newer, changed))
     if revisions:
