@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from admin import wording
 from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires, signed_in
 from admin.blueprint import blueprint
+from admin.inbox import logs_by_ids
 from admin.runtime import runtime, tenant_of
 from faq.csvpack import to_csv
 from faq.jobs import create_job, parse_upload, stalled, start_job
@@ -90,11 +91,23 @@ def faq_edit(entry_id: int | None = None) -> ResponseReturnValue:
             before = entry.snapshot() if entry else None
             result, saved = save_entry(db(), current_municipality_id(), data, signed_in().username, entry)
             audit(f"faq_{result}", "faq_entry", saved.id, before, saved.snapshot())
+            handled = close_inbox_items(request.form.get("from_inbox", ""))
             db().commit()
-            flash("保存しました。ボットはすぐにこの内容で回答します。", "ok")
+            flash("保存しました。ボットはすぐにこの内容で回答します。"
+                  + (f"未回答の質問 {handled}件を対応済みにしました。" if handled else ""), "ok")
             warn_near_duplicates(saved)
             return redirect(url_for("admin.faq_edit", entry_id=saved.id))
     return render_template("admin/faq_edit.html", entry=entry, errors=errors, form=request.form)
+
+
+def close_inbox_items(ids: str) -> int:
+    """An edit made from an inbox item (👎 answers, ``from_inbox`` = their question ids) handles them."""
+    logs = [log for log in logs_by_ids(db(), current_municipality_id(), ids) if not log.handled] if ids else []
+    for log in logs:
+        log.handled = True
+    if logs:
+        audit("questions_handled", "question_logs", ",".join(str(log.id) for log in logs[:20]))
+    return len(logs)
 
 
 def warn_near_duplicates(entry: FaqEntry) -> None:
