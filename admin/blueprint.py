@@ -15,6 +15,7 @@ from admin.auth import (
     current_user,
 )
 from admin.runtime import tenant_of
+from admin.wording import ROLES as ROLE_NAMES
 from core.models import Municipality
 from core.timeutil import local_str
 from desk.service import waiting_count
@@ -64,7 +65,7 @@ def template_helpers() -> dict:
     if user is not None:
         muni = g.db.get(Municipality, current_municipality_id())
     return {"csrf_token": csrf_token, "me": user, "can": lambda p: allowed(user, p), "muni": muni,
-            "notice_status": NOTICE_STATUS,
+            "notice_status": NOTICE_STATUS, "role_names": ROLE_NAMES,
             "consult_waiting": lambda: waiting_count(g.db, current_municipality_id()) if user else 0,
             "consultation_on": lambda: bool(user) and tenant_of(current_municipality_slug()).config.consultation}
 

@@ -10,9 +10,12 @@ from typing import Any
 FIELDS = {"question": "質問", "alt_questions": "言い換え", "answer": "回答", "category": "分野", "keywords": "キーワード",
           "links": "関連リンク", "department": "担当課", "contact": "問い合わせ先", "active": "公開"}
 
+ROLES = {"viewer": "閲覧", "editor": "編集", "broadcaster": "配信", "admin": "管理者", "superuser": "全自治体の管理者"}
+
 ACTIONS = {
     "login": "ログイン", "password_change": "パスワードの変更", "staff_disabled": "職員アカウントの無効化",
-    "staff_enabled": "職員アカウントの有効化",
+    "staff_enabled": "職員アカウントの有効化", "staff_created": "職員アカウントの作成",
+    "staff_role_changed": "職員の役割の変更", "staff_password_reset": "職員のパスワードの再設定",
     "faq_created": "FAQの作成", "faq_updated": "FAQの更新", "faq_unchanged": "FAQの保存（変更なし）",
     "faq_revert": "FAQを以前の版に戻す", "faq_import": "FAQの取り込み", "faq_phrasings_added": "言い換えの追加",
     "faq_phrasings_confirmed": "住民が選んだ質問を言い換えに追加", "faq_phrasing_learned": "住民の選択から言い換えを追加（自動）",
@@ -33,6 +36,7 @@ DETAILS = {"title": "件名", "status": "状態", "severity": "重要度", "sche
            "type": "災害の種類", "shelters_closed": "閉鎖した避難所", "emergencies_ended": "掲載を終えた緊急情報",
            "created": "新規", "updated": "更新", "unchanged": "変更なし", "residents": "住民", "questions": "質問",
            "consultations": "相談", "feedback": "評価", "recipient_lists": "配信リスト", "message_id": "返信番号",
+           "username": "ユーザー名", "role": "役割",
            **FIELDS}
 
 
@@ -49,6 +53,8 @@ def value(field: str, value: Any) -> str:
     """A stored value as a person reads it."""
     if value is None or value == "" or value == []:
         return "（なし）"
+    if field == "role" and isinstance(value, str):
+        return ROLES.get(value, value)
     if isinstance(value, bool):
         return ("公開" if value else "非公開") if field == "active" else ("オン" if value else "オフ")
     if field == "links" and isinstance(value, list):

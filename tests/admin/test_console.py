@@ -48,6 +48,8 @@ ROUTES = [
     ("GET", "/admin/privacy", "admin"), ("POST", "/admin/privacy/export", "admin"),
     ("POST", "/admin/privacy/erase", "admin"),
     ("GET", "/admin/notices/{notice}/edit", "notices"), ("POST", "/admin/notices/{notice}/edit", "notices"),
+    ("GET", "/admin/staff", "admin"), ("POST", "/admin/staff", "admin"), ("POST", "/admin/staff/{staff}/role", "admin"),
+    ("POST", "/admin/staff/{staff}/disable", "admin"), ("POST", "/admin/staff/{staff}/password", "admin"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},
@@ -96,8 +98,9 @@ def ids(app) -> dict[str, int]:
         session.add(consultation)
         job = ImportJob(municipality_id=tenant.id, filename="done.yaml", data=b"", status="done")
         session.add(job)
+        target = create_user(session, "target-staff", PASSWORD, "viewer", tenant.id)
         session.flush()
-        return {"consultation": consultation.id, "job": job.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
+        return {"consultation": consultation.id, "job": job.id, "staff": target.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
                 "notice": notice.id,
                 "place": session.scalar(select(Place.id).where(Place.kind == "shelters",
                                                                Place.municipality_id == tenant.id))}
@@ -108,7 +111,7 @@ def test_route_table_covers_every_console_route(app) -> None:
              for m in r.methods - {"HEAD", "OPTIONS"}}
     listed = {(m, re.sub(r"\{(\w+)\}", lambda x: {"faq": "<int:entry_id>", "notice": "<int:notice_id>",
                                                   "place": "<int:place_id>", "consultation": "<int:consultation_id>",
-                                                  "job": "<int:job_id>"}[x.group(1)], p))
+                                                  "job": "<int:job_id>", "staff": "<int:user_id>"}[x.group(1)], p))
               for m, p, _ in ROUTES}
     listed = {(m, p.replace("/revert/1", "/revert/<int:revision>").replace("/resend/1", "/resend/<int:message_id>").replace("questions.csv", "<name>.csv")
                .replace("export.yaml", "export.<fmt>")) for m, p in listed}

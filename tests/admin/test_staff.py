@@ -1,0 +1,81 @@
+"""#17.14: admins manage their municipality's staff accounts in the console; every change in the audit log."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from admin.models import StaffUser
+from core.models import AuditLog
+from tests.admin.test_console import PASSWORD, csrf, login, make_staff
+
+
+def created_password(page: str) -> str:
+    return re.search(r"(?:初期パスワード|新しいパスワード)：(\S+)", page).group(1)
+
+
+def user_id(app, username: str) -> int:
+    with app.extensions["machimado"].sessions() as session:
+        return session.scalar(select(StaffUser.id).where(StaffUser.username == username))
+
+
+def test_an_admin_creates_changes_disables_and_resets_a_staff_account(app, client) -> None:
+    names = make_staff(app)
+    login(client, names["admin"])
+    token = csrf(client, "/admin/staff")
+    page = client.post("/admin/staff", data={"csrf_token": token, "username": "yamada", "display_name": "山田 太郎",
+                                              "role": "editor"}, follow_redirects=True).text
+    assert "「山田 太郎」さんのアカウントを作りました" in page and ">編集</option>" in page
+    first_password = created_password(page)
+    yamada = app.test_client()
+    assert login(yamada, "yamada", first_password).status_code == 302
+    assert yamada.get("/admin/faq/new").status_code == 200
+
+    uid = user_id(app, "yamada")
+    client.post(f"/admin/staff/{uid}/role", data={"csrf_token": token, "role": "viewer"})
+    assert yamada.post("/admin/faq/new", data={"csrf_token": csrf(yamada, "/admin/password")}).status_code == 403
+
+    client.post(f"/admin/staff/{uid}/disable", data={"csrf_token": token, "disable": "1"})
+    assert yamada.get("/admin/faq").status_code == 302  # signed out at once
+    assert login(app.test_client(), "yamada", first_password).status_code == 401
+    client.post(f"/admin/staff/{uid}/disable", data={"csrf_token": token, "disable": "0"})
+    assert login(yamada, "yamada", first_password).status_code == 302
+
+    page = client.post(f"/admin/staff/{uid}/password", data={"csrf_token": token}, follow_redirects=True).text
+    second_password = created_password(page)
+    assert yamada.get("/admin/faq").status_code == 302  # the reset ended the old session
+    assert login(app.test_client(), "yamada", first_password).status_code == 401
+    assert login(app.test_client(), "yamada", second_password).status_code == 302
+    with app.extensions["machimado"].sessions() as session:
+        actions = session.scalars(select(AuditLog.action).where(AuditLog.object_id == str(uid))).all()
+    assert {"staff_created", "staff_role_changed", "staff_disabled", "staff_enabled",
+            "staff_password_reset"} <= set(actions)
+    audit_page = client.get("/admin/audit").text
+    assert "職員の役割の変更" in audit_page and "役割：閲覧" in audit_page and "役割：編集" in audit_page
+
+
+def test_an_admin_cannot_lock_themselves_out(app, client) -> None:
+    names = make_staff(app)
+    login(client, names["admin"])
+    token = csrf(client, "/admin/staff")
+    me = user_id(app, names["admin"])
+    page = client.post(f"/admin/staff/{me}/disable", data={"csrf_token": token, "disable": "1"},
+                       follow_redirects=True).text
+    assert "自分のアカウントは無効にできません" in page
+    page = client.post(f"/admin/staff/{me}/role", data={"csrf_token": token, "role": "viewer"},
+                       follow_redirects=True).text
+    assert "自分の役割は変更できません" in page
+    assert client.get("/admin/staff").status_code == 200
+
+
+def test_staff_of_another_municipality_are_out_of_reach(multi_app) -> None:
+    shima, minato = make_staff(multi_app, "shima"), make_staff(multi_app, "minato")
+    client = multi_app.test_client()
+    login(client, shima["admin"])
+    page = client.get("/admin/staff").text
+    assert shima["editor"] in page and minato["editor"] not in page
+    other = user_id(multi_app, minato["editor"])
+    token = csrf(client, "/admin/staff")
+    assert client.post(f"/admin/staff/{other}/password", data={"csrf_token": token}).status_code == 404
+    assert login(multi_app.test_client(), minato["editor"], PASSWORD).status_code == 302
