@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Follower
 from core.timeutil import local, utcnow, zone
-from faq.models import Feedback, QuestionLog
+from faq.models import FaqEntry, Feedback, QuestionLog
 
 
 def _days(n: int) -> list[date]:
@@ -69,3 +69,33 @@ def top_questions(session: Session, municipality_id: int, unanswered: bool = Fal
         query = query.where(QuestionLog.outcome == "fallback", QuestionLog.handled.is_(False))
     rows = session.execute(query.group_by(QuestionLog.text).order_by(func.count(QuestionLog.id).desc()).limit(limit))
     return [(t, n) for t, n in rows]
+
+
+def answered_share_daily(questions: list[tuple[str, int, int, int]]) -> list[int | None]:
+    """Per day of :func:`questions_daily`, the percentage answered outright (None on days without questions)."""
+    return [round(100 * a / (a + s + f)) if a + s + f else None for _, a, s, f in questions]
+
+
+def top_entries(session: Session, municipality_id: int, days: int = 30, limit: int = 10) -> list[tuple[str, int, int]]:
+    """What residents asked about, by the FAQ it reached (answered outright, or chosen among もしかして):
+    (entry question, questions, answered outright). Different wordings of one need count together."""
+    since = utcnow() - timedelta(days=days)
+    rows = session.execute(select(QuestionLog.chosen_entry_id, QuestionLog.top_entry_id, QuestionLog.outcome).where(
+        QuestionLog.municipality_id == municipality_id, QuestionLog.created_at >= since)).all()
+    asked: Counter[int] = Counter()
+    outright: Counter[int] = Counter()
+    for chosen, top, outcome in rows:
+        entry = chosen or (top if outcome == "answer" else None)
+        if entry:
+            asked[entry] += 1
+            outright[entry] += outcome == "answer"
+    names = dict(session.execute(select(FaqEntry.id, FaqEntry.question).where(
+        FaqEntry.municipality_id == municipality_id, FaqEntry.id.in_(list(asked)))).all()) if asked else {}
+    return [(names[e], n, outright[e]) for e, n in asked.most_common(limit) if e in names]
+
+
+def coverage(session: Session, municipality_id: int) -> tuple[int, int]:
+    """対応できる質問: (active FAQ entries, their phrasings besides the main question)."""
+    entries = session.scalars(select(FaqEntry.alt_questions).where(FaqEntry.municipality_id == municipality_id,
+                                                                    FaqEntry.active.is_(True))).all()
+    return len(entries), sum(len(a or []) for a in entries)

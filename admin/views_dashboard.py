@@ -15,7 +15,16 @@ from admin import wording
 from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart
-from admin.stats import feedback_rate, followers_daily, outcome_mix, questions_daily, top_questions
+from admin.stats import (
+    answered_share_daily,
+    coverage,
+    feedback_rate,
+    followers_daily,
+    outcome_mix,
+    questions_daily,
+    top_entries,
+    top_questions,
+)
 from core.csvsafe import neutralise
 from core.models import AuditLog
 
@@ -28,7 +37,8 @@ def dashboard() -> ResponseReturnValue:
     questions = questions_daily(db(), municipality_id)
     labels = [r[0] for r in questions]
     charts = {
-        "followers": line_chart("友だち数（直近30日）", [r[0] for r in followers], [r[3] for r in followers]),
+        "followers": line_chart("登録者数（友だち数・直近30日）", [r[0] for r in followers], [r[3] for r in followers]),
+        "answered": line_chart("すぐに回答できた割合（％）", labels, answered_share_daily(questions), unit="%"),
         "follows": bar_chart("友だち追加・ブロック", [r[0] for r in followers],
                              [("追加", [r[1] for r in followers]), ("ブロック", [r[2] for r in followers])]),
         "questions": bar_chart("質問数と対応結果", labels, [("回答", [r[1] for r in questions]),
@@ -37,15 +47,21 @@ def dashboard() -> ResponseReturnValue:
     }
     mix = outcome_mix(db(), municipality_id)
     up, down = feedback_rate(db(), municipality_id)
+    entries, phrasings = coverage(db(), municipality_id)
+    recent = sum(r[1] + r[2] + r[3] for r in questions)
     return render_template("admin/dashboard.html", charts=charts, mix=mix, total=sum(mix.values()), up=up, down=down,
-                           top=top_questions(db(), municipality_id), unanswered=top_questions(db(), municipality_id, unanswered=True),
-                           followers_now=followers[-1][3] if followers else 0)
+                           top=top_entries(db(), municipality_id),
+                           unanswered=top_questions(db(), municipality_id, unanswered=True),
+                           followers_now=followers[-1][3] if followers else 0,
+                           followers_growth=(followers[-1][3] - followers[0][3]) if followers else 0,
+                           entries=entries, phrasings=phrasings,
+                           answered_recent=round(100 * sum(r[1] for r in questions) / recent) if recent else None)
 
 
 CSV_SOURCES: dict[str, tuple[tuple[str, ...], Callable[[Session, int], Iterable[Sequence[object]]]]] = {
     "followers": (("日付", "友だち追加", "ブロック", "友だち数"), followers_daily),
     "questions": (("日付", "回答", "候補提示", "回答できず"), questions_daily),
-    "top": (("質問", "件数"), lambda s, t: top_questions(s, t, limit=100)),
+    "top": (("FAQ", "質問数", "すぐに回答"), lambda s, t: top_entries(s, t, limit=100)),
     "unanswered": (("質問", "件数"), lambda s, t: top_questions(s, t, unanswered=True, limit=100)),
 }
 

@@ -315,7 +315,7 @@ def test_dashboard_charts_and_csv(app, client, fake_line) -> None:
     post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
     login(client, make_staff(app)["viewer"])
     page = client.get("/admin/").text
-    assert page.count("<svg") == 3 and "粗大ごみの出し方" in page
+    assert page.count("<svg") == 4 and "粗大ごみの出し方（1件、うちすぐに回答 1件）" in page
     csv_text = client.get("/admin/dashboard/questions.csv").data.decode("utf-8")
     assert csv_text.startswith("\ufeff日付,回答,候補提示,回答できず")
 

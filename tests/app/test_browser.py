@@ -387,3 +387,21 @@ def test_a_notice_preview_says_in_japanese_whom_it_reaches_and_a_draft_can_be_ed
     expect(console.locator(".flash.ok")).to_contain_text("下書きを直しました")
     expect(console.locator("h1")).to_have_text("図書館の年末年始の休館日")
     console.screenshot(path=str(ARTIFACTS / "13-notice-preview.png"))
+
+
+def test_the_dashboard_reads_at_a_glance(page, demo_url: str) -> None:
+    """#17.13: chart text was too small to read; the KPI of the seed plan (登録者数 beside 対応できる質問) and the
+    share answered outright are shown; questions are grouped by the FAQ they reached."""
+    from playwright.sync_api import expect
+
+    resident = add_resident(page, "田中")
+    follow(resident)
+    say(resident, "粗大ごみの出し方", "粗大ごみ")
+    say(resident, "粗大ごみの出し方を教えて", "粗大ごみ")
+    console, _ = console_login(page, demo_url)
+    for heading in ("登録者数", "対応できる質問", "すぐに回答できた割合", "よく聞かれた内容（FAQ別・直近30日）"):
+        expect(console.locator("main")).to_contain_text(heading)
+    expect(console.locator("main")).to_contain_text("粗大ごみの出し方（2件")
+    heights = console.locator("svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 12, heights  # every word on the charts is readable
+    console.screenshot(path=str(ARTIFACTS / "14-dashboard.png"), full_page=True)
