@@ -405,3 +405,54 @@ def test_the_dashboard_reads_at_a_glance(page, demo_url: str) -> None:
     heights = console.locator("svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
     assert heights and min(heights) >= 12, heights  # every word on the charts is readable
     console.screenshot(path=str(ARTIFACTS / "14-dashboard.png"), full_page=True)
+
+
+def test_walkthrough_a_resident_and_a_staff_member_with_a_screenshot_per_step(page, demo_url: str) -> None:
+    """#17's walkthrough: what a new resident and a staff member meet on first use, one screenshot per step
+    (test-artifacts/walk-*.png; two of them are in the README)."""
+    from playwright.sync_api import expect
+
+    def shot(target, name: str) -> None:
+        target.screenshot(path=str(ARTIFACTS / f"walk-{name}.png"))
+
+    resident = add_resident(page, "はじめての住民")
+    follow(resident)
+    shot(resident, "1-follow")
+    say(resident, "住民票を取りたい", "住民票")
+    card = resident.locator(".talk .flex-bubble").last
+    expect(card).to_contain_text("関連リンク")
+    assert card.bounding_box()["height"] > 60
+    shot(resident, "2-answer-with-card")
+    say(resident, "赤ちゃんの予防注射はいつ", "もしかして")
+    shot(resident, "3-suggestions")
+    resident.locator(".quick button", has_text="子どもの予防接種").first.click()
+    expect(resident.locator(".talk")).to_contain_text("指定の医療機関で予約", timeout=10000)
+    say(resident, "ラジコン飛行機の練習場所", "見つかりませんでした")
+    shot(resident, "4-not-found")
+
+    console, bot_url = console_login(page, demo_url)
+    console.goto(bot_url + "/admin/inbox")
+    group = console.locator(".card", has_text="ラジコン飛行機の練習場所")
+    expect(group).to_be_visible()
+    shot(console, "5-console-inbox")
+    group.locator("select[name=entry_id]").select_option(label="施設：市の施設を予約したい")
+    group.locator("text=言い換えに追加").click()
+    expect(console.locator(".flash.ok")).to_contain_text("言い換えとして追加しました")
+    before = resident.locator(".talk > *").count()
+    resident.locator("input.text").fill("ラジコン飛行機の練習場所")
+    resident.locator("button.send").click()
+    reply = resident.locator(".talk > *").nth(before + 1)  # after the resident's own message
+    reply.wait_for(timeout=10000)
+    expect(reply).to_contain_text("予約")
+    expect(reply).not_to_contain_text("もしかして")  # answered outright now
+    shot(resident, "6-answered-after-staff-attached")
+
+    console.goto(bot_url + "/admin/notices/new")
+    console.fill("#title", "年末年始の窓口")
+    console.fill("#body", "12月29日から1月3日まで、市役所の窓口はお休みです。")
+    console.select_option("#category", "行政")
+    console.click("text=プレビュー")
+    console.click("text=送信する")
+    expect(console.locator(".flash.ok")).to_contain_text("配信を受け付けました")
+    expect(resident.locator(".talk")).to_contain_text("年末年始の窓口", timeout=20000)
+    shot(resident, "7-notice-received")
