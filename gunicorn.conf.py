@@ -7,8 +7,13 @@ FAQ index and rebuilds it when the knowledge base changes (see faq/kb.py).
 
 import multiprocessing
 import os
+import tempfile
 import threading
 from typing import Any
+
+# /metrics sums every worker's counters through files here (prometheus_client multiprocess mode); set before the
+# workers import the app. An operator may point it elsewhere (it must be emptied when gunicorn restarts).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="machimado-metrics-"))
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
@@ -36,3 +41,10 @@ def worker_exit(server: Any, worker: Any) -> None:  # gunicorn Arbiter and Worke
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions"):
         app.extensions["machimado"].close()
+
+
+def child_exit(server: Any, worker: Any) -> None:  # gunicorn Arbiter and Worker
+    """A worker that ended: its live gauges leave /metrics (its counters stay summed)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import register_admin
 from app.health import blueprint as health
+from app.metrics import blueprint as metrics
 from bot.runtime import Runtime
 from bot.webhook import blueprint as webhook
 from core.settings import Settings, load_settings
@@ -32,6 +33,7 @@ def register_runtime(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhook)
     app.register_blueprint(health)
+    app.register_blueprint(metrics)
     register_admin(app)
 
 

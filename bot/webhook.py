@@ -11,18 +11,34 @@ redelivers them (webhook redelivery on); events handled before the outage are th
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from bot import dispatch
 from bot.runtime import Runtime
 from core.db import unavailable
+from core.metrics import WEBHOOK_OUTCOMES, WEBHOOK_REQUESTS, WEBHOOK_SECONDS
 from line.events import MalformedBody, read_body
 from line.signature import verify
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhook", __name__)
+
+
+@blueprint.before_request
+def start_timer() -> None:
+    g.webhook_started = time.perf_counter()
+
+
+@blueprint.after_request
+def count_request(response: Response) -> Response:
+    """Every webhook response, refused ones included, by outcome (/metrics)."""
+    outcome = WEBHOOK_OUTCOMES.get(response.status_code, str(response.status_code))
+    WEBHOOK_REQUESTS.labels(outcome).inc()
+    WEBHOOK_SECONDS.labels(outcome).observe(time.perf_counter() - g.get("webhook_started", time.perf_counter()))
+    return response
 
 
 def runtime() -> Runtime:

@@ -42,6 +42,7 @@ class Settings:
     # Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For/-Proto are trusted: the login
     # throttle counts per client address, which would otherwise be the proxy's.
     proxy_count: int = 0
+    metrics_token: str = ""  # bearer token for /metrics; empty: no /metrics
     instance_path: Path = field(default_factory=lambda: Path("instance"))
 
     @property
@@ -95,6 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         line_timeout_s=float(env_vars.get("LINE_API_TIMEOUT", "5")),
         retention_days=int(env_vars.get("MACHIMADO_RETENTION_DAYS", "365")),
         proxy_count=_whole(env_vars, "MACHIMADO_PROXY_COUNT", 0),
+        metrics_token=env_vars.get("MACHIMADO_METRICS_TOKEN", ""),
         instance_path=instance_path,
     )
 

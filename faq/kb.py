@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.metrics import MATCHER_REBUILDS
 from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
 from directory.texts import facility_texts, procedure_texts
@@ -244,6 +245,7 @@ class MatcherCache:
         self._build_s[municipality_id] = time.monotonic() - started
         self._build_size[municipality_id] = kb_size(version)
         self.rebuilds += 1
+        MATCHER_REBUILDS.inc()
         return matcher
 
     def _rebuild_in_background(self, municipality_id: int, config: MunicipalityConfig) -> threading.Event:

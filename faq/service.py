@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.metrics import ANSWERS
 from core.timeutil import utcnow
 from faq.models import FaqEntry, Feedback, QuestionLog
 from search.matcher import Matcher, MatchResult
@@ -37,6 +38,7 @@ def record_question(session: Session, municipality_id: int, text: str, result: M
     )
     session.add(log)
     session.flush()
+    ANSWERS.labels(result.outcome).inc()
     return log
 
 

@@ -25,6 +25,8 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
+from line.metrics import LINE_API_CALLS
+
 log = logging.getLogger(__name__)
 
 
@@ -78,6 +80,7 @@ class LineClient:
         try:
             response = fn(*args, _request_timeout=self.timeout_s, **kwargs)
         except ApiException as exc:
+            LINE_API_CALLS.labels(operation, str(exc.status)).inc()
             error = _line_error(exc.body)
             headers = exc.headers or {}
             if exc.status != 409:  # 409 = retry key already accepted: the earlier attempt was delivered
@@ -86,8 +89,10 @@ class LineClient:
                               headers.get("x-line-accepted-request-id") or headers.get("x-line-request-id", ""),
                               _retry_after(headers))
         except Exception as exc:  # timeouts, refused connections, TLS errors: all an outage to us
+            LINE_API_CALLS.labels(operation, "error").inc()
             log.warning("LINE %s failed for %s: %s", operation, self.channel, type(exc).__name__)
             return SendResult(False, None, type(exc).__name__)
+        LINE_API_CALLS.labels(operation, str(getattr(response, "status_code", 200))).inc()
         headers = getattr(response, "headers", None) or {}
         return SendResult(True, getattr(response, "status_code", 200), "", headers.get("x-line-request-id", ""))
 
