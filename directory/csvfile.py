@@ -51,6 +51,8 @@ def read_table(data: bytes) -> Table:
     except csv.Error as exc:
         raise CsvError(f"not a readable CSV: {exc}") from exc
     rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise CsvError("the file has only empty rows")
     headers = [normalize_header(h) for h in rows[0]]
     while headers and not headers[-1]:
         headers.pop()  # trailing unnamed columns
