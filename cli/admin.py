@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from admin.auth import AuthError, create_user
+from admin.auth import AuthError, create_user, hash_password
 from admin.models import StaffSession, StaffUser
 from cli.support import resolve_tenant, runtime_from_env
 from core.db import session_scope
@@ -65,3 +65,26 @@ def enable_user_cmd(username: str) -> None:
     """Enable a disabled staff account again."""
     _set_disabled(username, False)
     click.echo(f"enabled {username!r}")
+
+
+@admin_group.command("set-password")
+@click.argument("username")
+@click.password_option(help="At least 10 characters (prompted when omitted).")
+def set_password_cmd(username: str, password: str) -> None:
+    """Set a staff account's password (after a restore without hashes, or when every admin is locked out);
+    the account's sessions end."""
+    with runtime_from_env() as runtime, session_scope(runtime.sessions) as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is None:
+            raise click.ClickException(f"no staff account {username!r}")
+        try:
+            user.password_hash = hash_password(password)
+        except AuthError as exc:
+            raise click.ClickException(str(exc)) from exc
+        now = utcnow()
+        for row in session.scalars(select(StaffSession).where(StaffSession.user_id == user.id,
+                                                              StaffSession.revoked_at.is_(None))):
+            row.revoked_at = now
+        session.add(AuditLog(municipality_id=user.municipality_id, username="(CLI)", action="staff_password_reset",
+                             object_type="staff_user", object_id=str(user.id)))
+    click.echo(f"password set for {username!r}")

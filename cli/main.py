@@ -13,6 +13,7 @@ import click
 from app.bootstrap import init_database
 from app.retention import purge as purge_old
 from cli.admin import admin_group
+from cli.backup import backup_cmd, restore_cmd
 from cli.broadcasts import broadcasts, disaster, richmenu
 from cli.directory import directory
 from cli.faq import faq
@@ -88,6 +89,8 @@ main.add_command(richmenu)
 main.add_command(disaster)
 main.add_command(directory)
 main.add_command(privacy_group)
+main.add_command(backup_cmd)
+main.add_command(restore_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -171,3 +171,12 @@ def test_purge_drops_ended_sessions_and_stale_counters(app, client) -> None:
         session.commit()
         assert session.scalars(select(StaffSession)).all() == []
         assert session.scalars(select(LoginThrottle)).all() == []
+
+
+def test_set_password_from_the_cli_ends_sessions(app, client) -> None:
+    name = make_staff(app)["admin"]
+    login(client, name)
+    result = CliRunner().invoke(main, ["admin", "set-password", name, "--password", "brand-new-password-1"])
+    assert result.exit_code == 0, result.output
+    assert client.get("/admin/faq").status_code == 302
+    assert login(app.test_client(), name, "brand-new-password-1").status_code == 302
