@@ -6,11 +6,19 @@ import json
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from cli.support import tenant_runtime
 from core.db import session_scope
-from core.models import AuditLog
+from core.models import AuditLog, Follower
 from privacy import residents
+
+
+def resident_or_error(session: Session, municipality_id: int, line_user_id: str) -> Follower:
+    follower = residents.find(session, municipality_id, line_user_id)
+    if follower is None:
+        raise click.ClickException("no resident with that LINE user id in this municipality")
+    return follower
 
 
 @click.group("privacy")
@@ -26,9 +34,7 @@ def privacy_group() -> None:
 def export_cmd(line_user_id: str, slug: str | None, output: Path | None) -> None:
     """Everything held about one resident, as JSON (audit-logged)."""
     with tenant_runtime(slug) as (runtime, tenant), session_scope(runtime.sessions) as session:
-        follower = residents.find(session, tenant.id, line_user_id)
-        if follower is None:
-            raise click.ClickException("no resident with that LINE user id in this municipality")
+        follower = resident_or_error(session, tenant.id, line_user_id)
         data = residents.export(session, tenant.id, follower)
         session.add(AuditLog(municipality_id=tenant.id, username="(CLI)", action="privacy_export",
                              object_type="resident", object_id=residents.pseudonym(line_user_id)))
@@ -47,9 +53,7 @@ def export_cmd(line_user_id: str, slug: str | None, output: Path | None) -> None
 def erase_cmd(line_user_id: str, slug: str | None) -> None:
     """Erase one resident's questions, 相談, preferences, follower row and delivery-list entries (audit-logged)."""
     with tenant_runtime(slug) as (runtime, tenant), session_scope(runtime.sessions) as session:
-        follower = residents.find(session, tenant.id, line_user_id)
-        if follower is None:
-            raise click.ClickException("no resident with that LINE user id in this municipality")
+        follower = resident_or_error(session, tenant.id, line_user_id)
         counts = residents.erase(session, tenant.id, follower)
         session.add(AuditLog(municipality_id=tenant.id, username="(CLI)", action="privacy_erase",
                              object_type="resident", object_id=residents.pseudonym(line_user_id), after=counts))

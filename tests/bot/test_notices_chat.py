@@ -90,6 +90,13 @@ def test_asking_for_notices_and_emergencies_in_welcome(app, client, fake_line) -
     assert welcome[0]["text"].startswith("⚠ 現在の緊急情報") and "友だち追加ありがとう" in welcome[1]["text"]
 
 
+def an_evacuation_order_with_an_open_shelter(app, fake_line) -> None:
+    add_followers(app, fake_line, 1)
+    make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
+    run_worker(app)
+    assert CliRunner().invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+
+
 def test_disaster_mode_switches_rich_menu_and_leads_fallback(app, client, fake_line) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["disaster", "on"])
@@ -100,10 +107,7 @@ def test_disaster_mode_switches_rich_menu_and_leads_fallback(app, client, fake_l
     disaster = fake_line.rich_menu_aliases["disaster"]
     assert fake_line.default_rich_menu == disaster  # deployed while disaster mode is on
     assert fake_line.rich_menu_images[disaster][0] == "image/png"
-    add_followers(app, fake_line, 1)
-    make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
-    run_worker(app)
-    assert runner.invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+    an_evacuation_order_with_an_open_shelter(app, fake_line)
     post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))
     replies = last_reply(fake_line)
     assert replies[0]["text"].startswith("⚠ 現在の緊急情報") and "北小学校" in replies[1]["text"]
@@ -157,10 +161,7 @@ def test_in_disaster_mode_the_emergency_is_shown_in_full_once_per_resident(app, 
     """#17.5: the whole emergency text used to lead every reply that was not about the disaster."""
     runner = CliRunner()
     assert runner.invoke(main, ["disaster", "on"]).exit_code == 0
-    add_followers(app, fake_line, 1)
-    make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
-    run_worker(app)
-    assert runner.invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+    an_evacuation_order_with_an_open_shelter(app, fake_line)
     post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))
     first = last_reply(fake_line)
     assert first[0]["text"].startswith("⚠ 現在の緊急情報") and "北小学校" in first[1]["text"]
