@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from admin import throttle
+import admin.throttle as throttle
 from admin.models import ROLES, StaffSession, StaffUser
 from admin.runtime import runtime
 from core.models import AuditLog, Municipality

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin import wording
+import admin.wording as wording
 from admin.auth import current_municipality_id, db, requires
 from admin.blueprint import blueprint
 from admin.charts import bar_chart, line_chart

@@ -10,7 +10,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
-from admin import wording
+import admin.wording as wording
 from admin.auth import audit, current_municipality_id, current_municipality_slug, db, requires, signed_in
 from admin.blueprint import blueprint
 from admin.inbox import logs_by_ids

@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from admin import wording
+import admin.wording as wording
 from admin.auth import (
     AuthError,
     audit,
