@@ -46,6 +46,8 @@ def read_table(data: bytes) -> Table:
     text, encoding = decode(data)
     if not text.strip():
         raise CsvError("the file is empty")
+    if "\x00" in text:
+        raise CsvError(f"a NUL character at offset {text.index(chr(0))}: not a text CSV (or a damaged one)")
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:

@@ -31,6 +31,8 @@ def from_csv(data: bytes, filename: str = "faq.csv") -> list[dict[str, Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp932", errors="strict")
+    if "\x00" in text:
+        raise PackError(f"{filename}: a NUL character at offset {text.index(chr(0))}: not a text CSV (or a damaged one)")
     rows = [{k: restore(v) if isinstance(v, str) else v for k, v in row.items()}
             for row in csv.DictReader(io.StringIO(text, newline=""))]
     errors: list[str] = []

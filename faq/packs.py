@@ -138,6 +138,8 @@ def validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | 
 
 def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
     """Parse and validate a pack; raise :class:`PackError` listing every problem with its line."""
+    if "\x00" in text:
+        raise PackError(f"{filename}: a NUL character at offset {text.index(chr(0))}: not a text file (or a damaged one)")
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -62,6 +62,20 @@ def test_any_text_is_analysed(text: str) -> None:
     assert isinstance(analysis.normalized, str)
 
 
+def test_nul_in_uploads_is_a_clear_error() -> None:
+    """PostgreSQL cannot store NUL: every upload path refuses it with a message, before the database."""
+    import pytest
+
+    with pytest.raises(CsvError, match="NUL"):
+        from directory.csvfile import read_table
+
+        read_table("名称,住所\n市民\x00会館,本町\n".encode())
+    with pytest.raises(PackError, match="NUL"):
+        from_csv(b"id,question,answer\na,q\x00,x\n", "upload.csv")
+    with pytest.raises(PackError, match="NUL"):
+        parse_pack("pack: t\nentries:\n  - id: a\n    question: q\x00\n    answer: x\n", "upload.yaml")
+
+
 @FAST
 @given(st.binary(max_size=400))
 def test_any_faq_csv_is_entries_or_a_pack_error(data: bytes) -> None:
@@ -96,7 +110,8 @@ def test_any_faq_csv_rows_are_entries_or_a_pack_error(rows: list[list[str]]) -> 
 
 def test_any_open_data_file_imports_or_is_a_csv_error(app) -> None:
     """Through the real importer and database (one transaction per example, rolled back). Found: a file of
-    only commas raised IndexError (a 500 in the console) instead of a CsvError."""
+    only commas raised IndexError (a 500 in the console) instead of a CsvError; a NUL in a cell failed the
+    insert on PostgreSQL."""
     from tests.helpers import municipality
 
     rt = app.extensions["machimado"]
