@@ -18,8 +18,11 @@ from faq.packs import PackError, parse_pack
 from line.events import MalformedBody, read_body
 from search.normalize import Normalizer
 
-# HYPOTHESIS_EXAMPLES=1500 for a longer search (run so on 2026-11-30: no failure beyond the one fixed below).
-FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same examples on every run (CI must not fail at random); HYPOTHESIS_EXAMPLES=1500 HYPOTHESIS_RANDOM=1 for a
+# longer, random search (run so on 2026-11-30 on SQLite and PostgreSQL: the failures found are fixed below).
+FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")),
+                derandomize=not os.environ.get("HYPOTHESIS_RANDOM"), database=None, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                                           max_size=4),
