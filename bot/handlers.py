@@ -251,7 +251,9 @@ def postback_bring(ctx: Context, params: Params) -> lm.Reply:
 
 def postback_feedback(ctx: Context, params: Params) -> lm.Reply:
     helpful = params.text("v", "0") == "1"
-    service.record_feedback(ctx.session, ctx.tenant.id, params.number("q"), params.number("entry"), helpful)
+    follower = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None
+    service.record_feedback(ctx.session, ctx.tenant.id, params.number("q"), params.number("entry"), helpful,
+                            follower.id if follower else None)
     if helpful:
         return m.solved()
     return consultation.with_offer(conversation.not_solved_reply(ctx.config, in_disaster(ctx)), ctx.config,

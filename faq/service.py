@@ -54,8 +54,12 @@ def get_question(session: Session, municipality_id: int, log_id: int) -> Questio
 
 
 def record_feedback(session: Session, municipality_id: int, log_id: int | None, entry_id: int | None,
-                    helpful: bool) -> Feedback:
+                    helpful: bool, follower_id: int | None = None) -> Feedback:
+    """👍/👎 on an answer. It is tied to the question only when the resident answering asked it (a crafted
+    postback cannot put 👎 on someone else's question in the inbox); otherwise it counts for the entry alone."""
     log = get_question(session, municipality_id, log_id) if log_id else None
+    if log is not None and (follower_id is None or log.follower_id != follower_id):
+        log = None
     entry = get_entry(session, municipality_id, entry_id) if entry_id else None
     feedback = Feedback(municipality_id=municipality_id, question_log_id=log.id if log else None,
                         entry_id=entry.id if entry else None, helpful=helpful)

@@ -134,3 +134,18 @@ def test_not_solved_offers_the_desk_and_reaches_the_inbox_under_its_answer(app, 
     page = staff.get("/admin/inbox").text
     section = page[page.index("解決しなかった回答"):]
     assert "👎 1件" in section and "粗大ごみの出し方" in section
+
+
+def test_a_thumbs_down_counts_for_the_inbox_only_from_the_resident_who_asked(app, client, fake_line) -> None:
+    """Someone else's crafted 👎 postback for a question id is counted for the entry, not tied to the question."""
+    chat = Chat(client, fake_line)
+    answer = chat.send("粗大ごみの出し方")
+    thumbs_down = quick(answer)["👎 いいえ"]
+    Chat(client, fake_line, "U" + "9" * 32).tap(thumbs_down)  # another resident replays it
+    with app.extensions["machimado"].sessions() as session:
+        stranger = session.scalars(select(Feedback)).one()
+    assert stranger.question_log_id is None and stranger.entry_id is not None
+    chat.tap(thumbs_down)
+    with app.extensions["machimado"].sessions() as session:
+        own = session.scalars(select(Feedback).order_by(Feedback.id.desc())).first()
+    assert own.question_log_id is not None
