@@ -127,7 +127,8 @@ def end_session(db_session: Session) -> None:
 
 
 def revoke_sessions(db_session: Session, user_id: int, keep_current: bool = False) -> None:
-    """End the user's sessions (all, or all but this browser's): password change, disabled account."""
+    """End the user's sessions (all, or all but this browser's): password change, disabled account. Without
+    ``keep_current`` it needs no request (the CLI uses it too)."""
     keep = _token_hash(session["sid"]) if keep_current and isinstance(session.get("sid"), str) else ""
     db_session.execute(update(StaffSession).where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None),
                                                   StaffSession.token_hash != keep).values(revoked_at=utcnow()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from admin.auth import AuthError, create_user, hash_password
-from admin.models import StaffSession, StaffUser
+from admin.auth import AuthError, create_user, hash_password, revoke_sessions
+from admin.models import StaffUser
 from cli.support import resolve_tenant, runtime_from_env
 from core.db import session_scope
 from core.models import AuditLog
@@ -40,12 +40,9 @@ def _set_disabled(username: str, disabled: bool) -> None:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username))
         if user is None:
             raise click.ClickException(f"no staff account {username!r}")
-        now = utcnow()
-        user.disabled_at = now if disabled else None
+        user.disabled_at = utcnow() if disabled else None
         if disabled:
-            for row in session.scalars(select(StaffSession).where(StaffSession.user_id == user.id,
-                                                                  StaffSession.revoked_at.is_(None))):
-                row.revoked_at = now
+            revoke_sessions(session, user.id)
         session.add(AuditLog(municipality_id=user.municipality_id, user_id=None, username="(CLI)",
                              action="staff_disabled" if disabled else "staff_enabled", object_type="staff_user",
                              object_id=str(user.id)))
@@ -81,10 +78,7 @@ def set_password_cmd(username: str, password: str) -> None:
             user.password_hash = hash_password(password)
         except AuthError as exc:
             raise click.ClickException(str(exc)) from exc
-        now = utcnow()
-        for row in session.scalars(select(StaffSession).where(StaffSession.user_id == user.id,
-                                                              StaffSession.revoked_at.is_(None))):
-            row.revoked_at = now
+        revoke_sessions(session, user.id)
         session.add(AuditLog(municipality_id=user.municipality_id, username="(CLI)", action="staff_password_reset",
                              object_type="staff_user", object_id=str(user.id)))
     click.echo(f"password set for {username!r}")
