@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.timeutil import as_utc
 from desk.models import Consultation
-from faq.models import FaqEntry, QuestionLog
+from faq.models import FaqEntry, QuestionLog, reached_entry
 
 HISTORY_BEFORE = timedelta(hours=24)
 
@@ -37,7 +37,7 @@ def bot_history(session: Session, consultation: Consultation, limit: int = 50) -
         .order_by(QuestionLog.created_at.desc()).limit(limit)).all()
     asked = []
     for log in reversed(logs):
-        entry_id = log.chosen_entry_id or (log.top_entry_id if log.outcome == "answer" else None)
+        entry_id = reached_entry(log.chosen_entry_id, log.top_entry_id, log.outcome)
         entry = session.get(FaqEntry, entry_id) if entry_id else None
         asked.append(Asked(log.created_at, log.text, log.outcome, entry.question if entry else ""))
     return asked

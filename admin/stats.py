@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Follower
 from core.timeutil import local, utcnow, zone
-from faq.models import FaqEntry, Feedback, QuestionLog
+from faq.models import FaqEntry, Feedback, QuestionLog, reached_entry
 
 
 def _days(n: int) -> list[date]:
@@ -85,7 +85,7 @@ def top_entries(session: Session, municipality_id: int, days: int = 30, limit: i
     asked: Counter[int] = Counter()
     outright: Counter[int] = Counter()
     for chosen, top, outcome in rows:
-        entry = chosen or (top if outcome == "answer" else None)
+        entry = reached_entry(chosen, top, outcome)
         if entry:
             asked[entry] += 1
             outright[entry] += outcome == "answer"

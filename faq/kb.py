@@ -192,7 +192,6 @@ class MatcherCache:
         self._rebuilding: dict[int, threading.Event] = {}
         self._build_s: dict[int, float] = {}
         self._build_size: dict[int, int] = {}
-        self.rebuilds = 0  # how many matchers this process built (for /metrics and tests)
 
     def _state(self, session: Session, municipality_id: int, config: MunicipalityConfig
                ) -> tuple[tuple[object, ...], tuple[object, ...], list[list[str]]]:
@@ -244,7 +243,6 @@ class MatcherCache:
         self._cached[municipality_id] = _Cached(version, key, matcher)
         self._build_s[municipality_id] = time.monotonic() - started
         self._build_size[municipality_id] = kb_size(version)
-        self.rebuilds += 1
         MATCHER_REBUILDS.inc()
         return matcher
 

@@ -70,6 +70,12 @@ class FaqRevision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+def reached_entry(chosen_entry_id: int | None, top_entry_id: int | None, outcome: str) -> int | None:
+    """The FAQ entry a question reached: the もしかして choice the resident tapped, else the entry it was answered
+    with outright (a suggestion nobody tapped reached nothing)."""
+    return chosen_entry_id or (top_entry_id if outcome == "answer" else None)
+
+
 class QuestionLog(Base):
     """A resident's question and what the bot did with it (the staff console's raw material)."""
 
