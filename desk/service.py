@@ -76,9 +76,13 @@ def listing(session: Session, municipality_id: int, limit: int = 200) -> list[Ro
     """Open consultations first (those waiting for staff first), then the latest closed ones."""
     consultations = session.scalars(select(Consultation).where(Consultation.municipality_id == municipality_id)
                                     .order_by(Consultation.updated_at.desc()).limit(limit)).all()
+    by_consultation: dict[int, list[ConsultationMessage]] = {c.id: [] for c in consultations}
+    for message in session.scalars(select(ConsultationMessage).where(
+            ConsultationMessage.consultation_id.in_(list(by_consultation))).order_by(ConsultationMessage.id)):
+        by_consultation[message.consultation_id].append(message)
     rows = []
     for c in consultations:
-        msgs = messages_of(session, c)
+        msgs = by_consultation[c.id]
         rows.append(Row(c, msgs[0].text if msgs else "", len(msgs),
                         c.status == "open" and bool(msgs) and msgs[-1].sender == "resident"))
     rows.sort(key=lambda r: (r.consultation.status != "open", not r.waiting))
