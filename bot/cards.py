@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.texts import label, t
 from core.tenancy import MunicipalityConfig
-from directory.places import STATUS_JA, Nearby
+from directory.places import Nearby
 from directory.procedures import METHODS
 from line import messages as lm
 
@@ -44,36 +45,38 @@ def _safe_uri(config: MunicipalityConfig, url: str) -> str | None:
 
 def procedure_card(config: MunicipalityConfig, proc: Any) -> list[lm.Message]:
     rows = [_text(config.fill(proc.summary), size="sm")]
-    for label, value in (("対象", proc.eligibility), ("期限", proc.deadline), ("手数料", proc.fees),
-                         ("窓口", " ".join(p for p in (proc.department, config.fill(proc.contact)) if p))):
+    for name, value in (("card.eligibility", proc.eligibility), ("card.deadline", proc.deadline),
+                        ("card.fees", proc.fees),
+                        ("card.desk", " ".join(p for p in (proc.department, config.fill(proc.contact)) if p))):
         if value:
-            rows.append(_labelled(label, value))
+            rows.append(_labelled(label(name), value))
     buttons: list[dict[str, Any]] = []
     notes: list[str] = []
     for channel in proc.channels or []:
         method, url = channel.get("method", ""), _safe_uri(config, channel.get("url", ""))
         if url and method in ("mynaportal", "e_apply", "online"):
-            buttons.append(_uri_button(METHODS[method], url, primary=not buttons))
+            buttons.append(_uri_button(label(f"method.{method}") if method in METHODS else method, url,
+                                       primary=not buttons))
         elif method == "konbini":
-            notes.append("コンビニ：" + (channel.get("note") or "マイナンバーカードで取得できます"))
+            notes.append(t("card.konbini", note=channel.get("note") or t("card.konbini_default")))
         elif method == "counter":
-            notes.append(f"窓口：{proc.department or '市役所'}（{config.contact.hours}）" +
-                         (f" {channel['note']}" if channel.get("note") else ""))
+            notes.append(t("card.counter", desk=proc.department or t("card.city_hall"), hours=config.contact.hours)
+                         + (f" {channel['note']}" if channel.get("note") else ""))
         elif method == "phone":
-            notes.append("電話：" + config.fill(channel.get("note", config.contact.phone)))
+            notes.append(t("card.phone", note=config.fill(channel.get("note", config.contact.phone))))
     rows += [_text(note, size="sm", color="#555555") for note in notes]
     if proc.bring:
         buttons.append({"type": "button", "style": "link", "height": "sm", "action": {
-            "type": "postback", "label": "必要なもの", "data": lm.postback_data("bring", id=proc.id),
-            "displayText": f"{proc.name}に必要なもの"}})
+            "type": "postback", "label": label("card.bring"), "data": lm.postback_data("bring", id=proc.id),
+            "displayText": lm.clip(label("card.bring_display", name=proc.name), 300)}})
     return [{"type": "flex", "altText": lm.clip(f"{proc.name}：{config.fill(proc.summary)}", 400),
              "contents": _bubble(proc.name, rows, buttons, "#1a5fb4")}]
 
 
 def bring_list(config: MunicipalityConfig, proc: Any) -> list[lm.Message]:
-    items = "\n".join(f"・{item}" for item in proc.bring) or "特にありません。"
-    return [lm.text(f"{proc.name}に必要なもの\n{items}\n\n詳しくは{proc.department or config.contact.desk}"
-                   f"（{config.fill(proc.contact) or config.contact.phone}）へお問い合わせください。")]
+    items = "\n".join(f"・{item}" for item in proc.bring) or t("card.bring_nothing")
+    return [lm.text(t("card.bring_list", name=proc.name, items=items, desk=proc.department or config.contact.desk,
+                      phone=config.fill(proc.contact) or config.contact.phone))]
 
 
 def map_url(lat: float, lon: float) -> str:
@@ -85,59 +88,64 @@ def facility_bubble(config: MunicipalityConfig, place: Any, extra: str = "") -> 
     rows = []
     if extra:
         rows.append(_text(extra, size="sm", weight="bold"))
-    for label, value in (("住所", place.address), ("時間", additions.get("hours") or place.hours),
-                         ("電話", place.phone), ("部屋", "、".join(additions.get("rooms") or [])),
-                         ("料金", additions.get("fees", ""))):
+    for name, value in (("card.address", place.address), ("card.hours", additions.get("hours") or place.hours),
+                        ("card.tel", place.phone), ("card.rooms", "、".join(additions.get("rooms") or [])),
+                        ("card.charge", additions.get("fees", ""))):
         if value:
-            rows.append(_labelled(label, str(value)))
+            rows.append(_labelled(label(name), str(value)))
     if place.description:
         rows.append(_text(place.description, size="sm", color="#555555"))
     buttons = []
     reservation = _safe_uri(config, additions.get("reservation_url", ""))
     if reservation:
-        buttons.append(_uri_button("予約する", reservation, primary=True))
+        buttons.append(_uri_button(label("card.reserve"), reservation, primary=True))
     if place.phone and any(c.isdigit() for c in place.phone):
-        buttons.append(_uri_button("電話する", "tel:" + "".join(c for c in place.phone if c.isdigit() or c == "+")))
+        buttons.append(_uri_button(label("card.call"), "tel:" + "".join(c for c in place.phone if c.isdigit() or c == "+")))
     if place.lat is not None and place.lon is not None:
-        buttons.append(_uri_button("地図を見る", map_url(place.lat, place.lon)))
+        buttons.append(_uri_button(label("card.map"), map_url(place.lat, place.lon)))
     return _bubble(place.name, rows or [_text(" ")], buttons, "#26a269")
 
 
 def facility_cards(config: MunicipalityConfig, places: list[Any]) -> list[lm.Message]:
     bubbles = [facility_bubble(config, p) for p in places[:10]]
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-    return [{"type": "flex", "altText": lm.clip("施設のご案内：" + "、".join(p.name for p in places), 400),
+    return [{"type": "flex", "altText": lm.clip(label("facilities.alt", names="、".join(p.name for p in places)), 400),
              "contents": contents}]
 
 
 def ask_location(text: str) -> lm.Message:
-    return lm.text(text, [{"type": "action", "action": {"type": "location", "label": "位置情報を送る"}}])
+    return lm.text(text, [{"type": "action", "action": {"type": "location", "label": label("location.send")}}])
 
 
 def shelters_reply(config: MunicipalityConfig, found: list[Nearby], any_open: bool, disaster_type: str
                    ) -> list[lm.Message]:
     """Nearest shelters with distance, a card carousel and a location message for the first."""
     if not found:
-        return [lm.text(f"近くの避難所が見つかりませんでした。{config.contact.desk}（{config.contact.phone}）に"
-                       "お問い合わせください。")]
+        return [lm.text(t("shelters.not_found", desk=config.contact.desk, phone=config.contact.phone))]
     if any_open:
-        head = "近くの開設中の避難所です" + (f"（{disaster_type}に対応する避難所を優先）" if disaster_type else "") + "。"
+        head = t("shelters.near_open_for", disaster=disaster_type) if disaster_type else t("shelters.near_open")
     else:
-        head = ("現在、開設中の避難所はありません。\n以下は指定避難所（近い順）です。開設状況は市からのお知らせで"
-                "ご確認ください。危険を感じたら、ためらわずに安全な場所へ避難してください。")
-    lines = [f"{i}. {n.place.name}（約{_distance(n.distance_m)}・{STATUS_JA.get(n.place.status, '')}）"
-             + ("" if n.suitable else f" ※{disaster_type}には非対応")
+        head = t("shelters.designated")
+    lines = [label("shelters.line", n=i, name=n.place.name, distance=_distance(n.distance_m),
+                   status=status(n.place.status))
+             + ("" if n.suitable else label("shelters.unsuitable", disaster=disaster_type))
              for i, n in enumerate(found, 1)]
     first = found[0].place
-    bubbles = [facility_bubble(config, n.place, f"{STATUS_JA.get(n.place.status, '')}・約{_distance(n.distance_m)}")
+    bubbles = [facility_bubble(config, n.place, label("shelters.card_extra", status=status(n.place.status),
+                                                      distance=_distance(n.distance_m)))
                for n in found[:5]]
     return [
         lm.text(head + "\n" + "\n".join(lines)),
-        {"type": "flex", "altText": lm.clip("避難所：" + "、".join(n.place.name for n in found), 400),
+        {"type": "flex", "altText": lm.clip(label("shelters.alt", names="、".join(n.place.name for n in found)), 400),
          "contents": {"type": "carousel", "contents": bubbles}},
         {"type": "location", "title": lm.clip(first.name, 100), "address": lm.clip(first.address or first.name, 100),
          "latitude": first.lat, "longitude": first.lon},
     ]
+
+
+def status(code: str) -> str:
+    """A shelter's status (open, closed, full) in the resident's language."""
+    return label(f"status.{code}") if code in ("open", "closed", "full") else ""
 
 
 def _distance(meters: float) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import conversation
+from bot.texts import label, t
 from core.models import Follower
 from core.tenancy import MunicipalityConfig
 from desk import service as desk
@@ -26,7 +27,7 @@ def offer_items(config: MunicipalityConfig, one_to_one: bool) -> list[dict[str, 
     """The 「相談する」 quick reply, where consultations are on and the chat is with one resident."""
     if not config.consultation or not one_to_one:
         return []
-    return [lm.postback_item("相談する（文章で）", lm.postback_data("consult"), "担当者に相談したい")]
+    return [lm.postback_item(label("consult.offer_label"), lm.postback_data("consult"), label("consult.offer_display"))]
 
 
 def with_offer(reply: lm.Reply, config: MunicipalityConfig, one_to_one: bool) -> lm.Reply:
@@ -42,29 +43,24 @@ def with_offer(reply: lm.Reply, config: MunicipalityConfig, one_to_one: bool) ->
 
 def ask_for_request(config: MunicipalityConfig, in_disaster: bool) -> lm.Reply:
     contact = conversation.desk_for(config, in_disaster)
-    return [lm.text("ご相談の内容を、1つのメッセージで送ってください。担当者が確認して、このトークでお返事します。\n"
-                    f"（お返事は{contact.hours}の間にいたします）\n\n"
-                    "お急ぎの場合は電話でお問い合わせください。\n"
-                    f"{contact.desk} 電話 {contact.phone}",
-                    [lm.postback_item("やめる", lm.postback_data("consult", cancel=1), "相談をやめる")])]
+    return [lm.text(t("consult.ask", hours=contact.hours, desk=contact.desk, phone=contact.phone),
+                    [lm.postback_item(label("consult.cancel_label"), lm.postback_data("consult", cancel=1),
+                                      label("consult.cancel_display"))])]
 
 
 def received(config: MunicipalityConfig, consultation_id: int, first: bool) -> lm.Reply:
-    end = [lm.postback_item("相談を終える", lm.postback_data("consult", end=1), "相談を終える")]
+    end = [lm.postback_item(label("consult.end_label"), lm.postback_data("consult", end=1), label("consult.end_label"))]
     if first:
-        return [lm.text(f"ご相談を受け付けました（受付番号 {consultation_id}）。\n"
-                        "担当者が確認して、このトークでお返事します。しばらくお待ちください。\n"
-                        "続けて送ったメッセージも担当者に届きます。", end)]
-    return [lm.text("担当者にお伝えしました。お返事まで、しばらくお待ちください。\n"
-                    "自動応答で調べたいときは「相談を終える」を押してください。", end)]
+        return [lm.text(t("consult.received_first", number=consultation_id), end)]
+    return [lm.text(t("consult.received_more"), end)]
 
 
 def ended() -> lm.Reply:
-    return [lm.text("相談を終了しました。ほかに知りたいことがあれば、文章で質問してください。")]
+    return [lm.text(t("consult.ended"))]
 
 
 def cancelled() -> lm.Reply:
-    return [lm.text("相談をやめました。ほかに知りたいことがあれば、文章で質問してください。")]
+    return [lm.text(t("consult.cancelled"))]
 
 
 def take_message(session: Session, municipality_id: int, config: MunicipalityConfig, follower: Follower | None,

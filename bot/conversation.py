@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot import messages as m
+from bot.texts import t
 from core.models import Follower
 from core.tenancy import Contact, MunicipalityConfig
 from core.timeutil import as_utc, local, utcnow
@@ -75,19 +76,18 @@ def open_now(hours: str, now: datetime | None = None) -> bool | None:
 
 
 def greeting_reply(config: MunicipalityConfig) -> lm.Reply:
-    return [lm.text(f"こんにちは。{config.name}公式アカウントです。\n知りたいことを文章で送ってください。"
-                    "下のボタンから分野を選ぶこともできます。", m.category_menu(config))]
+    return [lm.text(t("greeting", city=config.name), [*m.category_menu(config)[:12], m.language_item()])]
 
 
 def thanks_reply() -> lm.Reply:
-    return [lm.text("どういたしまして。ほかにも知りたいことがあれば、いつでも送ってください。")]
+    return [lm.text(t("thanks"))]
 
 
 def desk_text(contact: Contact, now: datetime | None = None) -> str:
     """The desk with its phone and hours, and whether it answers the phone right now."""
-    text = f"{contact.desk}\n電話 {contact.phone}（{contact.hours}）"
+    text = t("desk.phone", desk=contact.desk, phone=contact.phone, hours=contact.hours)
     if open_now(contact.hours, now) is False:
-        text += "\n\nただいまは受付時間外です。受付時間内にお電話いただくか、このトークに文章で質問を送ってください。"
+        text += "\n\n" + t("desk.closed_now")
     if contact.url:
         text += f"\n{contact.url}"
     return text
@@ -99,11 +99,11 @@ def desk_for(config: MunicipalityConfig, in_disaster: bool) -> Contact:
 
 
 def person_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
-    return [lm.text("担当者に直接お問い合わせください。\n\n" + desk_text(desk_for(config, in_disaster)))]
+    return [lm.text(t("desk.person", desk=desk_text(desk_for(config, in_disaster))))]
 
 
 def contact_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
-    return [lm.text("お問い合わせはこちらへお願いします。\n" + desk_text(desk_for(config, in_disaster)))]
+    return [lm.text(t("desk.contact", desk=desk_text(desk_for(config, in_disaster))))]
 
 
 # 解決しましたか？ is asked after an answer at most once in this long per resident: a resident reading
@@ -125,13 +125,9 @@ def ask_feedback(follower: Follower | None, now: datetime | None = None) -> bool
 
 def not_solved_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
     """👎 after an answer: sorry, try other words, or the desk."""
-    return [lm.text("お役に立てず申し訳ありません。いただいた声は回答の改善に役立てます。\n"
-                    "別の言葉で質問し直すと、見つかることがあります。担当者に聞くこともできます。\n\n"
-                    + desk_text(desk_for(config, in_disaster)))]
+    return [lm.text(t("feedback.not_solved", desk=desk_text(desk_for(config, in_disaster))))]
 
 
 def repeated_fallback_reply(config: MunicipalityConfig, in_disaster: bool = False) -> lm.Reply:
     """The second question in a row the bot cannot answer: stop guessing and give the right desk."""
-    return [lm.text("申し訳ありません。続けてお答えできませんでした。担当者が直接お答えします。\n\n"
-                    + desk_text(desk_for(config, in_disaster))
-                    + "\n\nいただいたご質問は記録し、回答の充実に役立てます。", m.category_menu(config))]
+    return [lm.text(t("fallback.repeated", desk=desk_text(desk_for(config, in_disaster))), m.category_menu(config))]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import cards
 from bot import messages as m
+from bot.texts import label, t, words
 from broadcasts.richmenu import current_disaster
 from core.models import Follower
 from core.tenancy import MunicipalityConfig
@@ -26,9 +27,8 @@ from line import messages as lm
 from search.normalize import Analysis, fold
 
 RESERVE_WORDS = {"予約", "借りる", "貸す", "貸し出し", "空き", "レンタル", "申し込む", "申込"}
-SHELTER_WORDS = {"避難所", "避難場所", "避難所はどこ", "避難所はどこですか", "近くの避難所", "開いている避難所",
-                 "避難所を探す", "開設している避難所"}
-AED_WORDS = {"aed", "aedはどこ", "aedはどこですか", "近くのaed", "aedの場所", "aedを探す"}
+SHELTER_WORDS = words("shelter")
+AED_WORDS = words("aed")
 PENDING_TTL = timedelta(minutes=15)
 
 
@@ -89,8 +89,8 @@ def shelter_question(session: Session, municipality_id: int, config: Municipalit
     opened = open_shelters(session, municipality_id)
     if opened:
         lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:10])
-        return [cards.ask_location(f"現在開設中の避難所です。\n{lines}\n\n位置情報を送ると、近い順にご案内します。")]
-    return [cards.ask_location("現在、開設中の避難所はありません。\n位置情報を送ると、近くの指定避難所をご案内します。")]
+        return [cards.ask_location(t("shelters.open_list", lines=lines))]
+    return [cards.ask_location(t("shelters.none_open"))]
 
 
 def open_shelters_lead(session: Session, municipality_id: int) -> lm.Reply:
@@ -98,7 +98,7 @@ def open_shelters_lead(session: Session, municipality_id: int) -> lm.Reply:
     if not opened:
         return []
     lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:8])
-    return [lm.text(f"開設中の避難所\n{lines}\n\n「避難所」と送るか位置情報を送ると、近い順にご案内します。")]
+    return [lm.text(t("shelters.lead", lines=lines))]
 
 
 def remember(follower: Follower | None, lookup: str) -> None:
@@ -115,13 +115,14 @@ def pending(follower: Follower | None) -> str:
 def aed_near(session: Session, municipality_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
     found = nearest(session, municipality_id, "aed", lat, lon, limit=3)
     if not found:
-        return [lm.text("近くのAEDが見つかりませんでした。緊急のときは119番に通報してください。")]
-    lines = "\n".join(f"{i}. {n.place.name}（約{round(n.distance_m, -1):.0f}m）"
-                      + (f" 設置場所：{n.place.attributes.get('position')}" if n.place.attributes.get("position") else "")
+        return [lm.text(t("aed.none"))]
+    lines = "\n".join(label("aed.line", n=i, name=n.place.name, distance=f"{round(n.distance_m, -1):.0f}m")
+                      + (label("aed.position", position=n.place.attributes["position"])
+                         if n.place.attributes.get("position") else "")
                       for i, n in enumerate(found, 1))
     first = found[0].place
-    return [lm.text(f"近くのAEDです。\n{lines}\n\n緊急のときは、まず119番に通報してください。"),
-            {"type": "location", "title": lm.clip(f"AED：{first.name}", 100),
+    return [lm.text(t("aed.list", lines=lines)),
+            {"type": "location", "title": lm.clip(label("aed.title", name=first.name), 100),
              "address": lm.clip(first.address or first.name, 100), "latitude": first.lat, "longitude": first.lon}]
 
 

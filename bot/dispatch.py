@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.handlers import HANDLERS, Context
 from bot.runtime import Runtime
+from core import i18n
 from core.db import session_scope, unavailable
-from core.models import ProcessedEvent
+from core.models import Follower, ProcessedEvent
 from core.tenancy import Tenant
 from line.events import InboundEvent
 
@@ -30,6 +31,14 @@ def processed(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
     """Was this event handled already (a redelivery)? A read: most redeliveries stop here."""
     return session.scalar(select(ProcessedEvent.id).where(
         ProcessedEvent.municipality_id == tenant.id, ProcessedEvent.dedupe_key == event.dedupe_key())) is not None
+
+
+def resident_language(session: Session, tenant: Tenant, event: InboundEvent) -> str:
+    """The language replies to this event are written in: the resident's (core.i18n), Japanese in groups."""
+    if not event.user_id or event.in_group:
+        return i18n.JA
+    return session.scalar(select(Follower.language).where(
+        Follower.municipality_id == tenant.id, Follower.line_user_id == event.user_id)) or i18n.JA
 
 
 def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
@@ -57,7 +66,8 @@ def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
         elif event.mode == "standby" and event.type not in ("follow", "unfollow"):
             outcome = "standby"
         else:
-            reply = handler(Context(runtime, tenant, event, session))
+            with i18n.using(resident_language(session, tenant, event)):
+                reply = handler(Context(runtime, tenant, event, session))
         if not claim(session, tenant, event):
             session.rollback()  # discard this delivery's writes: the other one's are committed
             log.info("duplicate event skipped type=%s", event.type)

@@ -19,7 +19,9 @@ from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
 from bot.runtime import Runtime
+from bot.texts import label, t, words
 from broadcasts.richmenu import current_disaster
+from core import i18n
 from core.inputs import whole_number
 from core.models import Follower
 from core.tenancy import MunicipalityConfig, Tenant
@@ -70,17 +72,17 @@ def find_follower(session: Session, municipality_id: int, user_id: str | None) -
                                                  Follower.line_user_id == user_id))
 
 
-CONTACT_WORDS = {"問い合わせ", "問い合わせ先", "お問い合わせ", "連絡先", "電話番号"}
+CONTACT_WORDS = words("contact")
 # The rich menu's よくある質問 and the words residents use for the same: the category list (not the welcome).
-MENU_WORDS = {"メニュー", "めにゅー", "menu", "ヘルプ", "へるぷ", "help", "はじめから", "最初から", "使い方", "よくある質問",
-              "よくあるしつもん", "faq", "質問一覧", "分野"}
+MENU_WORDS = words("menu")
+LANGUAGE_WORDS = words("language")
 
 
 def disaster_lead(ctx: Context) -> lm.Reply:
     """What leads a reply in disaster mode: the emergency and open shelters in full the first time this resident
     is answered during it, a one-line pointer after that (bot.preferences.emergency_lead)."""
     lead = prefs.emergency_lead(ctx.session, ctx.tenant.id, resident(ctx))
-    if lead and lead[0].get("text") == prefs.EMERGENCY_POINTER:
+    if lead and lead[0].get("text") == prefs.emergency_pointer():
         return lead
     return lead + dchat.open_shelters_lead(ctx.session, ctx.tenant.id)
 
@@ -118,6 +120,8 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     word = folded.replace(" ", "")
     if word in MENU_WORDS:
         return m.categories(ctx.config)
+    if word in LANGUAGE_WORDS or word == fold(label("language.menu")).replace(" ", ""):
+        return m.language_choices()
     if conversation.is_greeting(folded):
         return conversation.greeting_reply(ctx.config)
     if conversation.is_thanks(folded):
@@ -134,13 +138,13 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     if word in dchat.AED_WORDS:
         if ctx.event.user_id and not ctx.event.in_group:
             dchat.remember(upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id), "aed")
-        return [cards.ask_location("位置情報を送ると、近くのAEDをご案内します。\n緊急のときは、まず119番に通報してください。")]
+        return [cards.ask_location(t("aed.ask"))]
     if word in CONTACT_WORDS:
         return consultation.with_offer(conversation.contact_reply(ctx.config, in_disaster(ctx)), ctx.config,
                                        one_to_one(ctx))
     if word in prefs.SETTINGS_WORDS:
         if not ctx.event.user_id or ctx.event.in_group:
-            return [lm.text("配信設定は、公式アカウントとの1対1のトークで行えます。")]
+            return [lm.text(t("settings.one_to_one"))]
         return prefs.settings_reply(ctx.config, upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id))
     return None
 
@@ -159,11 +163,12 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     if fixed is not None:
         return fixed
     # Match before writing anything (see bot.dispatch: SQLite's write lock is held until the commit).
-    result = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config).match(text)
+    result = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config).match(text, hint=i18n.current())
     follower = resident(ctx)
     qlog = service.record_question(ctx.session, ctx.tenant.id, text, result,
                                    follower_id=follower.id if follower else None)
     qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
+    qlog.language = question_language(result.language)
     if result.empty_query:
         return m.input_hint(ctx.config)
     if dchat.asks_for_open_shelters(ctx.session, ctx.tenant.id, result.analysis):
@@ -172,7 +177,7 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     facilities = dchat.facility_intent(ctx.session, ctx.tenant.id, result.analysis)
     if facilities:
         qlog.outcome = "answer"
-        return [lm.text("施設のご案内です。「予約する」から空き状況の確認と予約ができます。")] + \
+        return [lm.text(t("facilities.intro"))] + \
             cards.facility_cards(ctx.config, facilities)
     if result.outcome == "answer" and result.top:
         reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, result.top.kind,
@@ -180,8 +185,27 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
         if reply is not None:
             return reply
     if result.outcome in ("answer", "suggest"):
-        return m.suggestions(result.candidates[:3], qlog.id)
+        return m.suggestions(result.candidates[:3], qlog.id, translated_questions(ctx, result.candidates[:3]))
     return fallback(ctx, repeated=service.fallbacks_before(ctx.session, ctx.tenant.id, qlog) >= 1)
+
+
+def question_language(script: str) -> str | None:
+    """What the inbox shows as a question's language: the resident's when they chose one and wrote in another
+    script than Japanese, else the script (ko, zh, latin…); None for Japanese."""
+    if script == "ja":
+        return None
+    resident_lang = i18n.current()
+    return resident_lang if resident_lang not in (i18n.JA, i18n.EASY) else script
+
+
+def translated_questions(ctx: Context, candidates: list) -> dict[int, str]:
+    """The もしかして questions in the resident's language, where the entries have them (Japanese: none)."""
+    if i18n.current() == i18n.JA:
+        return {}
+    ids = [c.entry_id for c in candidates if c.kind == "faq"]
+    entries = ctx.session.scalars(select(FaqEntry).where(FaqEntry.municipality_id == ctx.tenant.id,
+                                                         FaqEntry.id.in_(ids))).all() if ids else []
+    return {e.id: m.question_of(e) for e in entries}
 
 
 def on_message(ctx: Context) -> lm.Reply:
@@ -198,12 +222,21 @@ def on_message(ctx: Context) -> lm.Reply:
 
 
 def on_follow(ctx: Context) -> lm.Reply:
+    """Welcome in the resident's language: one they chose earlier, else their LINE profile's (asked once per
+    follow; LINE leaves it out without the user's consent, and then it is Japanese)."""
+    known = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None
+    profile = None
+    if one_to_one(ctx) and (known is None or known.language_source != "chosen"):
+        profile = ctx.runtime.line_client(ctx.config.slug).profile_language(str(ctx.event.user_id))
     if ctx.event.user_id:
         upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
     follower = resident(ctx)
     if follower is not None:
         follower.emergency_seen_id = None  # a new (or returning) friend reads the emergency in full
-    return prefs.emergency_lead(ctx.session, ctx.tenant.id, follower) + m.welcome(ctx.config)
+        if profile is not None:
+            follower.language, follower.language_source = i18n.resolve(profile), "profile"
+    with i18n.using(follower.language if follower is not None else None):
+        return prefs.emergency_lead(ctx.session, ctx.tenant.id, follower) + m.welcome(ctx.config)
 
 
 def on_unfollow(ctx: Context) -> lm.Reply:
@@ -307,6 +340,20 @@ def postback_preferences(ctx: Context, params: Params) -> lm.Reply:
     return prefs.settings_reply(ctx.config, follower, note)
 
 
+def postback_language(ctx: Context, params: Params) -> lm.Reply:
+    """「Language / 言語」: the languages to choose from; a choice is kept (never overwritten by the profile) and
+    answered in the new language."""
+    code = params.text("code")
+    if not code or code not in i18n.LANGUAGES:
+        return m.language_choices()
+    follower = resident(ctx)
+    if follower is None:
+        return []
+    follower.language, follower.language_source = code, "chosen"
+    with i18n.using(code):
+        return [lm.text(t("language.set"), [*m.category_menu(ctx.config)[:12], m.language_item()])]
+
+
 def postback_notices(ctx: Context, params: Params) -> lm.Reply:
     return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, params.text("emergency", "0") == "1",
                                find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None)
@@ -321,6 +368,7 @@ POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
     "none": postback_none,
     **dict.fromkeys(("prefs", "topic", "districts", "district"), postback_preferences),
     "notices": postback_notices,
+    "language": postback_language,
 }
 
 

@@ -8,48 +8,80 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.texts import japanese, label, t
+from core import i18n
 from core.tenancy import MunicipalityConfig
 from line.messages import Message, link_buttons, postback_data, postback_item, text
 
 
 def category_menu(config: MunicipalityConfig) -> list[dict[str, Any]]:
-    return [postback_item(c, postback_data("category", name=c), f"{c}について") for c in config.main_categories]
+    return [postback_item(c, postback_data("category", name=c), label("category.display", category=c))
+            for c in config.main_categories]
+
+
+def language_item() -> dict[str, Any]:
+    """「Language / 言語」: the same words in every language, so a resident can always find it."""
+    return postback_item(label("language.menu"), postback_data("language"), label("language.menu"))
 
 
 def welcome(config: MunicipalityConfig) -> list[Message]:
-    return [text(f"{config.greeting}\n\n下のボタンから分野を選ぶこともできます。", category_menu(config))]
-
-
-FEEDBACK_QUESTION = "解決しましたか？"
+    """The municipality's own greeting in Japanese; the catalog's in other languages (with what works best)."""
+    greeting = config.greeting if japanese() else t("welcome.greeting", city=config.name)
+    body = greeting
+    for more in (t("welcome.more"), t("welcome.language_hint")):
+        body = body + "\n\n" + more if more else body
+    return [text(body, [*category_menu(config)[:12], language_item()])]
 
 
 def categories(config: MunicipalityConfig) -> list[Message]:
     """よくある質問 / メニュー: the fields to browse (the welcome is for following, not for every tap)."""
-    return [text("よくある質問を分野から探せます。下のボタンから分野を選んでください。\n"
-                 "知りたいことを文章で送っても、お答えします。", category_menu(config))]
+    return [text(t("categories"), [*category_menu(config)[:12], language_item()])]
 
 
 def feedback_items(entry_id: int, log_id: int | None) -> list[dict[str, Any]]:
     return [
-        postback_item("👍 はい", postback_data("feedback", v=1, entry=entry_id, q=log_id), "👍 はい、解決しました"),
-        postback_item("👎 いいえ", postback_data("feedback", v=0, entry=entry_id, q=log_id), "👎 いいえ、解決していません"),
+        postback_item(label("feedback.yes_label"), postback_data("feedback", v=1, entry=entry_id, q=log_id),
+                      label("feedback.yes_display")),
+        postback_item(label("feedback.no_label"), postback_data("feedback", v=0, entry=entry_id, q=log_id),
+                      label("feedback.no_display")),
     ]
 
 
 def feedback_question(entry_id: int, log_id: int | None) -> Message:
-    return text(FEEDBACK_QUESTION, feedback_items(entry_id, log_id))
+    return text(t("feedback.question"), feedback_items(entry_id, log_id))
+
+
+def translation(entry: Any) -> dict[str, str] | None:
+    """The entry's question and answer in the reply's language, when the knowledge base has them."""
+    found = getattr(entry, "translations", None) or {}
+    for code in i18n.chain(i18n.current()):
+        if isinstance(found.get(code), dict) and found[code].get("answer"):
+            return found[code]
+    return None
+
+
+def question_of(entry: Any) -> str:
+    """The entry's question as the resident reads it: translated when it can be, else the Japanese."""
+    found = translation(entry)
+    return (found or {}).get("question") or entry.question
 
 
 def answer(config: MunicipalityConfig, entry: Any, log_id: int | None, ask: bool = True) -> list[Message]:
-    """The answer, link buttons when the entry has links, then (when ``ask``) 解決しましたか？ with 👍/👎."""
-    body = config.fill(entry.answer)
+    """The answer, link buttons when the entry has links, then (when ``ask``) 解決しましたか？ with 👍/👎.
+
+    In another language: the entry's translation when it has one; otherwise the Japanese answer and a line in
+    the resident's language saying so, with the desk to call."""
+    found = translation(entry)
+    body = config.fill(found["answer"] if found else entry.answer)
     contact = " ".join(p for p in (entry.department, config.fill(entry.contact)) if p)
     if contact:
-        body += f"\n\n【お問い合わせ】{contact}"
+        body += "\n\n" + t("answer.contact", contact=contact)
+    if found is None and not japanese():
+        body += "\n\n" + t("answer.japanese_only", desk=config.contact.desk, phone=config.contact.phone)
     messages: list[Message] = [text(body)]
     links = filled_links(config, entry.links or [])
     if links:
-        messages.append(link_buttons("関連リンク", entry.question, links))
+        messages.append(link_buttons(label("answer.links"), question_of(entry), links))
     if ask:
         messages.append(feedback_question(entry.id, log_id))
     return messages
@@ -62,47 +94,55 @@ def filled_links(config: MunicipalityConfig, links: list[dict[str, str]]) -> lis
     return [link for link in filled if link["url"].startswith(("https://", "http://", "tel:"))]
 
 
-def suggestions(candidates: list[Any], log_id: int | None) -> list[Message]:
-    lines = "\n".join(f"{i}. {c.question}" for i, c in enumerate(candidates, 1))
-    items = [postback_item(f"{i}. {c.question}", postback_data(
-        "answer", entry=c.entry_id, q=log_id, kind=None if c.kind == "faq" else c.kind), c.question)
-        for i, c in enumerate(candidates, 1)]
-    items.append(postback_item("どれも違う", postback_data("none", q=log_id), "どれも違う"))
-    return [text(f"もしかして、次のどれかでしょうか？\n{lines}\n\n番号のボタンを押すと回答を表示します。", items)]
+def suggestions(candidates: list[Any], log_id: int | None, questions: dict[int, str] | None = None
+                ) -> list[Message]:
+    """もしかして: the candidates' questions (``questions``: FAQ entry id -> the question in the resident's
+    language, where the knowledge base has it)."""
+    shown = [(questions or {}).get(c.entry_id, c.question) if c.kind == "faq" else c.question for c in candidates]
+    lines = "\n".join(f"{i}. {q}" for i, q in enumerate(shown, 1))
+    items = [postback_item(f"{i}. {q}", postback_data(
+        "answer", entry=c.entry_id, q=log_id, kind=None if c.kind == "faq" else c.kind), q)
+        for i, (c, q) in enumerate(zip(candidates, shown, strict=True), 1)]
+    items.append(postback_item(label("suggest.none"), postback_data("none", q=log_id), label("suggest.none")))
+    return [text(t("suggest.body", lines=lines), items)]
 
 
 def fallback(config: MunicipalityConfig) -> list[Message]:
     c = config.contact
-    return [text(
-        "申し訳ありません。そのご質問にお答えできる情報が見つかりませんでした。\n"
-        f"お手数ですが、{c.desk}（電話 {c.phone}、{c.hours}）へお問い合わせください。\n"
-        "いただいたご質問は記録し、回答の充実に役立てます。",
-        category_menu(config),
-    )]
+    return [text(t("fallback.body", desk=c.desk, phone=c.phone, hours=c.hours), category_menu(config))]
 
 
 def input_hint(config: MunicipalityConfig) -> list[Message]:
-    return [text("ご質問は文章で送ってください。\n例：「粗大ごみの出し方」「住民票をコンビニで取りたい」", category_menu(config))]
+    return [text(t("hint.input"), category_menu(config))]
+
+
+KINDS = ("sticker", "image", "video", "audio", "file", "location")
 
 
 def non_text_hint(config: MunicipalityConfig, kind: str) -> list[Message]:
-    what = {"sticker": "スタンプ", "image": "画像", "video": "動画", "audio": "音声", "file": "ファイル",
-            "location": "位置情報"}.get(kind, "このメッセージ")
-    return [text(f"{what}にはお答えできません。ご質問を文章で送ってください。\n"
-                 "例：「ごみの分け方」「児童手当の申請」", category_menu(config))]
+    what = t(f"kind.{kind}" if kind in KINDS else "kind.other")
+    return [text(t("hint.non_text", what=what), category_menu(config))]
 
 
 def category_questions(config: MunicipalityConfig, category: str, entries: list[Any]) -> list[Message]:
     if not entries:
         return fallback(config)
-    items = [postback_item(e.question, postback_data("answer", entry=e.id), e.question) for e in entries[:12]]
-    lines = "\n".join(f"・{e.question}" for e in entries[:12])
-    return [text(f"「{category}」のよくある質問です。知りたいものを選んでください。\n{lines}", items)]
+    shown = [question_of(e) for e in entries[:12]]
+    items = [postback_item(q, postback_data("answer", entry=e.id), q) for e, q in zip(entries, shown, strict=False)]
+    lines = "\n".join(f"・{q}" for q in shown)
+    return [text(t("category.intro", category=category, lines=lines), items)]
 
 
 def solved() -> list[Message]:
-    return [text("ご回答ありがとうございます。お役に立ててよかったです。")]
+    return [text(t("feedback.thanks"))]
 
 
 def group_intro(config: MunicipalityConfig) -> list[Message]:
-    return [text(f"{config.name}公式アカウントです。グループでは、メンションされたメッセージにだけお答えします。")]
+    return [text(t("group_intro", city=config.name))]
+
+
+def language_choices() -> list[Message]:
+    """The languages the bot speaks, each named in itself."""
+    items = [postback_item(name, postback_data("language", code=code), name)
+             for code, name in i18n.LANGUAGES.items()]
+    return [text(label("language.menu") + "\n" + t("language.ask"), items)]

@@ -11,63 +11,68 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import messages as m
+from bot.texts import label, t, words
 from broadcasts.audience import Target, wants
 from broadcasts.notices import current_notices
+from core import i18n
 from core.models import Follower
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
 from core.timeutil import local_str
 from line import messages as lm
 
-SETTINGS_WORDS = {"配信設定", "通知設定", "お知らせ設定", "受信設定"}
-NOTICE_WORDS = {"最新のお知らせ", "お知らせ", "新着情報", "市からのお知らせ"}
-EMERGENCY_WORDS = {"緊急情報", "災害情報", "防災情報", "避難情報"}
+SETTINGS_WORDS = words("settings")
+NOTICE_WORDS = words("notices")
+EMERGENCY_WORDS = words("emergency")
 
 
 def summary(config: MunicipalityConfig, follower: Follower) -> str:
-    topics = "すべて" if follower.topics is None else ("、".join(follower.topics) or "なし")
-    district = follower.district or "未設定（地区ごとのお知らせは届きません。緊急情報は届きます）"
-    return (f"現在の配信設定\n・{EMERGENCY_TOPIC}（緊急情報）：常にお届けします\n・分野：{topics}\n・地区：{district}\n\n"
-            "下のボタンで変更できます（✓は受け取り中）。")
+    topics = t("settings.all") if follower.topics is None else ("、".join(follower.topics) or t("settings.nothing"))
+    district = follower.district or t("settings.no_district")
+    return t("settings.summary", emergency=EMERGENCY_TOPIC, topics=topics, district=district)
 
 
 def settings_reply(config: MunicipalityConfig, follower: Follower, note: str = "") -> list[dict[str, Any]]:
     chosen = set(config.topics if follower.topics is None else follower.topics)
-    items = [lm.postback_item(("✓" if t in chosen else "") + t, lm.postback_data("topic", name=t),
-                             f"{t}の受け取りを切り替え") for t in config.topics]
+    items = [lm.postback_item(("✓" if topic in chosen else "") + topic, lm.postback_data("topic", name=topic),
+                             label("settings.toggle_display", topic=topic)) for topic in config.topics]
     if config.districts:
-        items.append(lm.postback_item("地区を選ぶ", lm.postback_data("districts"), "地区を選ぶ"))
-    items.append(lm.postback_item("すべて受け取る", lm.postback_data("topic", name="*"), "すべて受け取る"))
+        items.append(lm.postback_item(label("settings.choose_district"), lm.postback_data("districts"),
+                                      label("settings.choose_district")))
+    items.append(lm.postback_item(label("settings.all_topics"), lm.postback_data("topic", name="*"),
+                                  label("settings.all_topics")))
     return [lm.text((note + "\n\n" if note else "") + summary(config, follower), items)]
 
 
 def toggle_topic(config: MunicipalityConfig, follower: Follower, topic: str) -> str:
     if topic == "*":
         follower.topics = None
-        return "すべての分野のお知らせを受け取ります。"
+        return t("settings.all_on")
     if topic not in config.topics:
-        return "その分野は選べません。"
+        return t("settings.bad_topic")
     current = list(config.topics if follower.topics is None else follower.topics)
     if topic in current:
         current.remove(topic)
-        note = f"「{topic}」のお知らせを止めました。"
+        note = t("settings.topic_off", topic=topic)
     else:
         current.append(topic)
-        note = f"「{topic}」のお知らせを受け取ります。"
+        note = t("settings.topic_on", topic=topic)
     follower.topics = [t for t in config.topics if t in current]
     return note
 
 
 def district_choices(config: MunicipalityConfig) -> list[dict[str, Any]]:
-    items = [lm.postback_item(d, lm.postback_data("district", name=d), f"地区：{d}") for d in config.districts[:12]]
-    items.append(lm.postback_item("設定しない", lm.postback_data("district", name=""), "地区を設定しない"))
-    return [lm.text("お住まいの地区を選んでください。", items)]
+    items = [lm.postback_item(d, lm.postback_data("district", name=d), label("settings.district_display", district=d))
+             for d in config.districts[:12]]
+    items.append(lm.postback_item(label("settings.no_district_label"), lm.postback_data("district", name=""),
+                                  label("settings.no_district_display")))
+    return [lm.text(t("settings.district_question"), items)]
 
 
 def set_district(config: MunicipalityConfig, follower: Follower, name: str) -> str:
     if name and name not in config.districts:
-        return "その地区は選べません。"
+        return t("settings.bad_district")
     follower.district = name or None
-    return f"地区を「{name}」に設定しました。" if name else "地区の設定を外しました。"
+    return t("settings.district_set", district=name) if name else t("settings.district_unset")
 
 
 def notices_reply(session: Session, municipality_id: int, config: MunicipalityConfig,
@@ -78,21 +83,32 @@ def notices_reply(session: Session, municipality_id: int, config: MunicipalityCo
     notices = [n for n in current_notices(session, municipality_id, emergency_only, limit=50)
                if wants(topics, district, Target.of(n))][:5]
     if not notices:
-        what = "緊急情報" if emergency_only else "お知らせ"
-        return [lm.text(f"現在、掲載中の{what}はありません。", m.category_menu(config))]
-    return [notices_text(notices, "緊急情報" if emergency_only else "最新のお知らせ")]
+        return [lm.text(t("notices.none_emergency" if emergency_only else "notices.none"), m.category_menu(config))]
+    return [notices_text(notices, t("notices.heading_emergency" if emergency_only else "notices.heading"))]
 
 
 def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:
     lines = []
     for notice in notices:
-        mark = "【緊急】" if notice.emergency else "・"
+        mark = label("notices.emergency_mark") if notice.emergency else "・"
         when = local_str(notice.scheduled_at, "%m/%d %H:%M")
-        lines.append(f"{mark}{notice.title}（{when}）\n{lm.clip(notice.body, 300)}")
-    return lm.text(f"{heading}\n\n" + "\n\n".join(lines))
+        title, body = localized_notice(notice)
+        lines.append(f"{mark}{title}（{when}）\n{lm.clip(body, 300)}")
+    return lm.text(heading + "\n\n" + "\n\n".join(lines))
 
 
-EMERGENCY_POINTER = "⚠ 緊急情報が出ています。「緊急情報」と送ると全文を、「避難所」と送ると開設中の避難所を表示します。"
+def localized_notice(notice: Any) -> tuple[str, str]:
+    """A notice's title and body in the resident's language when it was written from a template that has that
+    language (broadcasts.templates), else as staff wrote it."""
+    found = (getattr(notice, "translations", None) or {})
+    for code in i18n.chain(i18n.current()):
+        if isinstance(found.get(code), dict):
+            return found[code].get("title") or notice.title, found[code].get("body") or notice.body
+    return notice.title, notice.body
+
+
+def emergency_pointer() -> str:
+    return t("notices.pointer")
 
 
 def emergency_lead(session: Session, municipality_id: int, follower: Follower | None = None
@@ -106,7 +122,7 @@ def emergency_lead(session: Session, municipality_id: int, follower: Follower | 
         return []
     newest = max(n.id for n in notices)
     if follower is not None and (follower.emergency_seen_id or 0) >= newest:
-        return [lm.text(EMERGENCY_POINTER)]
+        return [lm.text(emergency_pointer())]
     if follower is not None:
         follower.emergency_seen_id = newest
-    return [notices_text(notices, "⚠ 現在の緊急情報")]
+    return [notices_text(notices, t("notices.heading_current_emergency"))]

@@ -31,6 +31,9 @@ class Notice(Base):
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     location: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the exact LINE messages
+    # From a template with translations: {language: {"title", "body", "messages"}} sent to residents who chose
+    # that language (the Japanese ``messages`` to everyone else).
+    translations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON, default=None)
     # draft | scheduled | sending | sent | partially_failed | failed | cancelled
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -32,6 +32,7 @@ from faq.evaluate import (
     learned,
     load_conversation,
     load_paraphrases,
+    shown_right,
 )
 from faq.evaluate import as_kana as kana_cases
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
@@ -71,6 +72,17 @@ def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = Fal
 
         metrics = evaluate_leave_out(cases, match) if leave_out else evaluate(cases, match)
         metrics["entries"] = len(entries)
+        if not leave_out:
+            metrics["shown_right"] = shown_right(metrics)
+        languages = sorted({c.lang for c in cases if c.lang})
+        if languages and not leave_out:  # a multilingual set: the same figures per language
+            metrics["by_language"] = {}
+            for lang in languages:
+                part = evaluate([c for c in cases if c.lang == lang], match)
+                metrics["by_language"][lang] = {"queries": part["queries"], "hit1_a": part["hit1_a"],
+                                                "shown_right": shown_right(part),
+                                                "answered_share": part["answered_share"],
+                                                "out_of_scope_answered": part["out_of_scope_answered"]}
         return metrics
 
 

@@ -35,7 +35,10 @@ class Follower(Base):
     municipality_id: Mapped[int] = municipality_column(index=True)
     line_user_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="following")
+    # The language replies are written in (core.i18n): from the LINE profile on follow, or chosen in the chat
+    # (``language_source`` profile / chosen; a chosen one is never overwritten by the profile).
     language: Mapped[str | None] = mapped_column(String(16), default=None)
+    language_source: Mapped[str | None] = mapped_column(String(10), default=None)
     # Notice preferences chosen in chat (配信設定); 防災 emergencies ignore them.
     topics: Mapped[list[str] | None] = mapped_column(JSON, default=None)  # None = every topic
     district: Mapped[str | None] = mapped_column(String(40), default=None)

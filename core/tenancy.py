@@ -53,6 +53,11 @@ class Thresholds:
     answer: float = 0.55
     suggest: float = 0.30
     margin: float = 0.08
+    # Questions in other languages are matched by meaning alone (search.matcher.rank_by_meaning), on another
+    # scale: measured on eval/demo_multilingual.yaml (docs/faq-measurements.md).
+    meaning_answer: float = 0.52
+    meaning_suggest: float = 0.30
+    meaning_margin: float = 0.07
 
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")

@@ -25,6 +25,7 @@ from search.normalize import hiragana_rendering
 class Case:
     query: str
     grades: dict[str, int] = field(default_factory=dict)  # entry key -> 2 (A) / 1 (B); empty = out of scope
+    lang: str = ""  # the question's language, in multilingual sets (eval/demo_multilingual.yaml)
 
     @property
     def has_a(self) -> bool:
@@ -33,8 +34,15 @@ class Case:
 
 def load_paraphrases(path: Path) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Case(str(item["q"]), {str(item["expect"]): 2} if item.get("expect") else {})
+    return [Case(str(item["q"]), {str(item["expect"]): 2} if item.get("expect") else {}, str(item.get("lang") or ""))
             for item in data["queries"]]
+
+
+def shown_right(metrics: dict[str, Any]) -> float:
+    """The share of in-scope questions whose right entry was among what the resident was shown: the answer when
+    answered, the もしかして choices when suggested, nothing on a fallback."""
+    return round(metrics["answered_share"] * metrics["answered_precision"]
+                 + metrics["suggested_share"] * metrics["suggested_hit"], 4)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,19 @@ def faq_texts(entry: FaqEntry) -> tuple[list[str], str]:
     return [p for p in [entry.question, *(entry.alt_questions or [])] if p.strip()], entry.answer
 
 
+def translation_texts(entry: FaqEntry | dict) -> list[str]:
+    """What is encoded of an entry's translations: each translated question, and question + answer (the gist),
+    so a question in another language meets the entry in its own language too."""
+    translations = (entry.get("translations") if isinstance(entry, dict) else entry.translations) or {}
+    texts: list[str] = []
+    for item in translations.values():
+        question, answer = item.get("question", ""), item.get("answer", "")
+        if question:
+            texts.append(question)
+        texts.append(f"{question} {answer}".strip())
+    return [t for t in texts if t.strip()]
+
+
 def index_entry(normalizer: Normalizer, entry: FaqEntry, lexicon: ReadingLexicon | None = None) -> IndexedEntry:
     phrasings = tuple(normalizer.analyze(p, lexicon) for p in faq_texts(entry)[0])
     keywords = tuple(w for k in [*(entry.keywords or []), entry.category]
@@ -142,23 +155,29 @@ def build_matcher(session: Session, municipality_id: int, config: MunicipalityCo
     indexed = [index_entry(normalizer, e, lexicon) for e in entries]
     indexed += [index_procedure(normalizer, p, lexicon) for p in procedures]
     indexed += [index_facility(normalizer, p, lexicon) for p in places]
-    vectors = entry_vectors(session, all_texts(entries, procedures, places))
+    vectors = entry_vectors(session, all_texts(entries, procedures, places), [translation_texts(e) for e in entries])
     return Matcher(normalizer, EntryIndex(indexed, vectors=vectors), config.thresholds, lexicon)
 
 
-def entry_vectors(session: Session, texts: list[tuple[list[str], str]]) -> EntryVectors | None:
-    """Stored vectors aligned with the index: phrasings in ``q``-unit order, one gist per entry."""
+def entry_vectors(session: Session, texts: list[tuple[list[str], str]], translated: list[list[str]] | None = None
+                  ) -> EntryVectors | None:
+    """Stored vectors aligned with the index: phrasings in ``q``-unit order, one gist per entry, and the
+    translations' texts of the first entries (``translated[i]`` belongs to entry ``i``)."""
     if not texts:
         return None
-    lookup = load_vectors(session, [v for phrasings, answer in texts for v in vector_texts(phrasings, answer)])
+    translated = translated or []
+    lookup = load_vectors(session, [v for phrasings, answer in texts for v in vector_texts(phrasings, answer)]
+                          + [t for group in translated for t in group])
     phrasing: list[np.ndarray] = []
     gist: list[np.ndarray] = []
     for phrasings, text in texts:
         *ps, qa = vector_texts(phrasings, text)
         phrasing.extend(lookup[p] for p in ps)
         gist.append(lookup[qa])
+    owners = [i for i, group in enumerate(translated) for _ in group]
+    extra = np.asarray([lookup[t] for group in translated for t in group], dtype=np.float32).reshape(-1, DIM)
     return EntryVectors.of(np.asarray(phrasing, dtype=np.float32).reshape(-1, DIM),
-                           np.asarray(gist, dtype=np.float32))
+                           np.asarray(gist, dtype=np.float32), extra, owners)
 
 
 @dataclass

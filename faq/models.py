@@ -41,6 +41,8 @@ class FaqEntry(Base):
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     department: Mapped[str] = mapped_column(String(120), default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
+    # {language: {"question": ..., "answer": ...}} — e.g. en, ja-easy (core.i18n.LANGUAGES); None: Japanese only.
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -53,6 +55,7 @@ class FaqEntry(Base):
             "answer": self.answer, "category": self.category, "keywords": list(self.keywords or []),
             "links": [dict(link) for link in self.links or []], "department": self.department,
             "contact": self.contact, "active": self.active,
+            **({"translations": {k: dict(v) for k, v in self.translations.items()}} if self.translations else {}),
         }
 
 
@@ -91,6 +94,7 @@ class QuestionLog(Base):
     normalized: Mapped[str] = mapped_column(Text, default="")
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     outcome: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16), default=None)  # the resident's, when not Japanese
     top_entry_id: Mapped[int | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"),
                                                      default=None)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)

@@ -15,6 +15,10 @@ Format (see docs/faq-packs.md)::
         department: 環境課
         contact: "{kankyo_phone}"
         active: true
+        translations:          # optional: the entry in other languages (core.i18n.LANGUAGES)
+          en: {question: How to throw away large items, answer: "…"}
+          ja-easy: {question: 大きい ごみを 出したい, answer: "…"}
+        # or, answers only:  answers: {en: "…", zh-Hans: "…"}
 
 Validation happens before anything is written; every problem names the file and line.
 """
@@ -31,7 +35,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faq.kb import faq_texts
+from core import i18n
+from faq.kb import faq_texts, translation_texts
 from faq.models import FaqEntry, FaqRevision
 from search.vectors import (
     ProgressFactory,
@@ -39,12 +44,13 @@ from search.vectors import (
     entry_vector_texts,
     insert_vectors,
     store_entry_vectors,
+    store_vectors,
 )
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 URL_RE = re.compile(r"^(https?://\S+|tel:[0-9+\-]+|\{[a-z_][a-z0-9_]*\}\S*)$")
 ENTRY_KEYS = {"id", "question", "alt_questions", "answer", "category", "keywords", "links", "department",
-              "contact", "active"}
+              "contact", "active", "translations", "answers"}
 LINE_KEY = "__line__"
 MAX_ANSWER = 4500  # LINE text messages hold 5,000 characters; leave room for the contact line
 MAX_LINK_LABEL = 20  # LINE action labels
@@ -113,6 +119,8 @@ def validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | 
         entry[name] = str(value).strip()
     entry["alt_questions"] = _str_list(raw.get("alt_questions"), where, "alt_questions", errors)
     entry["keywords"] = _str_list(raw.get("keywords"), where, "keywords", errors)
+    if "translations" in raw or "answers" in raw:  # absent: an import without them keeps the entry's own
+        entry["translations"] = validate_translations(raw, where, errors)
     active = raw.get("active", True)
     if not isinstance(active, bool):
         errors.append(f"{where}: 'active' must be true or false")
@@ -134,6 +142,42 @@ def validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | 
             errors.append(f"{lw}: link url {url!r} must start with https://, http://, tel: or a {{placeholder}}")
         entry["links"].append({"label": label, "url": url})
     return entry
+
+
+def validate_translations(raw: dict[str, Any], where: str, errors: list[str]) -> dict[str, dict[str, str]] | None:
+    """``translations: {en: {question, answer}}`` and the shorthand ``answers: {en: "…"}`` as one mapping
+    language -> {question?, answer}; None when the entry has none (Japanese only)."""
+    found: dict[str, dict[str, str]] = {}
+    for name in ("translations", "answers"):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            errors.append(f"{where}: '{name}' must map a language code to {'a text' if name == 'answers' else '{question, answer}'}")
+            continue
+        for lang, item in value.items():
+            if lang == LINE_KEY:
+                continue
+            if lang not in i18n.LANGUAGES or lang == i18n.JA:
+                errors.append(f"{where}: '{name}' has the unknown language {lang!r} "
+                              f"(one of {', '.join(c for c in i18n.LANGUAGES if c != i18n.JA)})")
+                continue
+            if name == "answers" or isinstance(item, str):
+                item = {"answer": item}
+            if not isinstance(item, dict) or not isinstance(item.get("answer"), str) or not item["answer"].strip():
+                errors.append(f"{where}: the {lang} translation needs a text 'answer'")
+                continue
+            question = item.get("question", "")
+            if not isinstance(question, str):
+                errors.append(f"{where}: the {lang} translation's 'question' must be text")
+                question = ""
+            if len(item["answer"]) > MAX_ANSWER:
+                errors.append(f"{where}: the {lang} answer is {len(item['answer'])} characters; the limit is {MAX_ANSWER}")
+            merged = found.setdefault(lang, {})
+            merged["answer"] = item["answer"].strip()
+            if question.strip():
+                merged["question"] = question.strip()
+    return {lang: found[lang] for lang in i18n.LANGUAGES if lang in found} or None
 
 
 def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
@@ -179,7 +223,7 @@ def load_pack_file(path: Path) -> list[dict[str, Any]]:
 
 
 CONTENT_FIELDS = ("question", "alt_questions", "answer", "category", "keywords", "links", "department",
-                  "contact", "active")
+                  "contact", "active", "translations")
 
 
 def save_entry(session: Session, municipality_id: int, data: dict[str, Any], author: str,
@@ -189,6 +233,7 @@ def save_entry(session: Session, municipality_id: int, data: dict[str, Any], aut
     result, entry = _save(session, municipality_id, data, author, existing)
     if encode and result != "unchanged":
         store_entry_vectors(session, [faq_texts(entry)])
+        store_vectors(session, translation_texts(entry))
     return result, entry
 
 
@@ -196,7 +241,7 @@ def _save(session: Session, municipality_id: int, data: dict[str, Any], author: 
           existing: FaqEntry | None) -> tuple[str, FaqEntry]:
     if existing is None:
         entry = FaqEntry(municipality_id=municipality_id, key=data["id"], revision=1,
-                         **{f: data[f] for f in CONTENT_FIELDS})
+                         **{f: data[f] for f in CONTENT_FIELDS if f in data})
         session.add(entry)
         session.flush()
         session.add(FaqRevision(entry_id=entry.id, revision=1, content=entry.snapshot(), author=author))
@@ -204,7 +249,8 @@ def _save(session: Session, municipality_id: int, data: dict[str, Any], author: 
     if not _differs(existing, data):
         return "unchanged", existing
     for f in CONTENT_FIELDS:
-        setattr(existing, f, data[f])
+        if f in data:
+            setattr(existing, f, data[f])
     existing.revision += 1
     session.flush()
     session.add(FaqRevision(entry_id=existing.id, revision=existing.revision, content=existing.snapshot(),
@@ -225,7 +271,8 @@ def import_entries(session: Session, municipality_id: int, entries: Iterable[dic
             FaqEntry.municipality_id == municipality_id, FaqEntry.key.in_(keys[start:start + 500]))))
     changed = [data for data in entries if _differs(existing.get(data["id"]), data)]
     vectors = encode_missing(session, entry_vector_texts(
-        [([p for p in [d["question"], *d["alt_questions"]] if p.strip()], d["answer"]) for d in changed]), progress)
+        [([p for p in [d["question"], *d["alt_questions"]] if p.strip()], d["answer"]) for d in changed])
+        + [t for d in changed for t in translation_texts(d)], progress)
     insert_vectors(session, vectors)
     report = ImportReport()
     for data in entries:
@@ -236,7 +283,7 @@ def import_entries(session: Session, municipality_id: int, entries: Iterable[dic
 
 
 def _differs(entry: FaqEntry | None, data: dict[str, Any]) -> bool:
-    return entry is None or any(getattr(entry, f) != data[f] for f in CONTENT_FIELDS)
+    return entry is None or any(getattr(entry, f) != data[f] for f in CONTENT_FIELDS if f in data)
 
 
 def export_pack(session: Session, municipality_id: int, name: str) -> str:

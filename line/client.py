@@ -121,6 +121,22 @@ class LineClient:
         request = BroadcastRequest.construct(messages=models)
         return self._call("broadcast", self.api.broadcast_with_http_info, request, x_line_retry_key=retry_key)
 
+    def profile_language(self, user_id: str) -> str | None:
+        """The user's language from their LINE profile (a BCP 47 tag), or None when LINE leaves it out (no
+        consent), the user is unknown or LINE is unreachable: the caller falls back to Japanese."""
+        try:
+            response = self.api.get_profile(user_id, _request_timeout=self.timeout_s)
+        except ApiException as exc:
+            LINE_API_CALLS.labels("profile", str(exc.status)).inc()
+            return None
+        except Exception as exc:  # noqa: BLE001 - an outage only costs the resident their language
+            LINE_API_CALLS.labels("profile", "error").inc()
+            log.warning("LINE profile failed for %s: %s", self.channel, type(exc).__name__)
+            return None
+        LINE_API_CALLS.labels("profile", "200").inc()
+        language = getattr(response, "language", None)
+        return language if isinstance(language, str) else None
+
     def close(self) -> None:
         self.api_client.close()
 

@@ -137,6 +137,10 @@ class QuantizedVectors:
     def nbytes(self) -> int:
         return self.rows.nbytes + self.scale.nbytes
 
+    def dot_all(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of ``query`` with every row (a question in another language is compared with everything)."""
+        return (self.rows.astype(np.float32) @ query) * self.scale
+
     def dot(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Cosine of ``query`` (a float32 unit vector) with the given rows."""
         return (self.rows[rows].astype(np.float32) @ query) * self.scale[rows]
@@ -149,10 +153,18 @@ class EntryVectors:
 
     phrasing: QuantizedVectors  # n_units rows
     question_answer: QuantizedVectors  # n_entries rows
+    # Entries' translations (question, question + answer, per language), for questions in other languages; each
+    # row's entry in ``translated_owner``.
+    translated: QuantizedVectors | None = None
+    translated_owner: np.ndarray | None = None
 
     @classmethod
-    def of(cls, phrasing: np.ndarray, question_answer: np.ndarray) -> EntryVectors:
-        return cls(QuantizedVectors(phrasing), QuantizedVectors(question_answer))
+    def of(cls, phrasing: np.ndarray, question_answer: np.ndarray, translated: np.ndarray | None = None,
+           translated_owner: list[int] | None = None) -> EntryVectors:
+        if translated is None or not len(translated):
+            return cls(QuantizedVectors(phrasing), QuantizedVectors(question_answer))
+        return cls(QuantizedVectors(phrasing), QuantizedVectors(question_answer), QuantizedVectors(translated),
+                   np.asarray(translated_owner, dtype=np.int64))
 
 
 FIELD_WEIGHTS = {"q": 0.45, "r": 0.15, "k": 0.10, "a": 0.30}
@@ -238,6 +250,10 @@ class EntryIndex:
             part = touched
         top = part[np.argsort(-total[part], kind="stable")]
         return [Scored(self.entries[i], float(total[i]), per_field, self.surfaces[i], int(i)) for i in top]
+
+    def unit_counts(self) -> np.ndarray:
+        """How many phrasings (``q`` units) each entry has, in index order."""
+        return np.diff(self._unit_start)
 
     def unit_bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end of the given entries' ``q`` units (their phrasing vectors' rows)."""

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
 from search.index import EntryIndex, Scored
+from search.language import JAPANESE, detect
 from search.normalize import Analysis, Normalizer, fold
 from search.reading import ReadingLexicon
 from search.vectors import encoder
@@ -42,6 +43,8 @@ NEAR_VERBATIM = 0.9
 # rounding of ~0.001) is a coin flip, not agreement.
 AGREE_GAP = 0.005
 SUGGEST_COUNT = 3
+# A question in another language: its best phrasing or translation vs. its question + answer gist.
+MEANING_PHRASING = 0.6
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class MatchResult:
     analysis: Analysis
     confidence: float
     fields: dict[str, float] = field(default_factory=dict)
+    language: str = JAPANESE  # the question's writing (search.language.detect): ja, or matched by meaning
 
     @property
     def top(self) -> Candidate | None:
@@ -205,8 +209,46 @@ class Matcher:
         if self.index.vectors is not None:
             encoder().prefill(e.question for e in self.index.entries)
 
-    def match(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()) -> MatchResult:
-        """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base")."""
+    def rank_by_meaning(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset()
+                        ) -> tuple[list[Candidate], dict[str, float]]:
+        """A question in another language against every entry, by meaning only: its words are not the knowledge
+        base's. Each entry scores its best phrasing or translation and its question + answer gist."""
+        vectors = self.index.vectors
+        if vectors is None or not len(self.index):
+            return [], {}
+        try:
+            q = encoder().encode_one(text)
+        except Exception:  # noqa: BLE001 - a broken model: no candidates, the bot gives the desk
+            log.exception("sentence encoder failed on a question in another language")
+            return [], {}
+        best = group_max(vectors.phrasing.dot_all(q), self.index.unit_counts())
+        if vectors.translated is not None and vectors.translated_owner is not None:
+            np.maximum.at(best, vectors.translated_owner, vectors.translated.dot_all(q))
+        gist = vectors.question_answer.dot_all(q)
+        scores = MEANING_PHRASING * best + (1 - MEANING_PHRASING) * gist
+        if exclude:
+            scores[[i for i, e in enumerate(self.index.entries) if e.key in exclude]] = -1.0
+        order = np.argsort(-scores, kind="stable")[:limit]
+        entries = self.index.entries
+        candidates = [Candidate(entries[i].entry_id, entries[i].key, entries[i].question, float(scores[i]),
+                                entries[i].kind) for i in order]
+        top = int(order[0])
+        return candidates, {"uq": float(best[top]), "uqa": float(gist[top])}
+
+    def match(self, text: str, limit: int = 10, exclude: frozenset[str] = frozenset(),
+              hint: str | None = None) -> MatchResult:
+        """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base"); ``hint``: the
+        resident's language (core.i18n), which decides only what the characters cannot (search.language)."""
+        language = detect(text, hint)
+        if language != JAPANESE and self.index.vectors is not None:
+            clipped = text[:MAX_QUERY_CHARS]
+            analysis = self.normalizer.analyze(clipped)
+            candidates, fields = self.rank_by_meaning(clipped, limit, exclude)
+            t = self.thresholds
+            outcome = decide(candidates, Thresholds(t.meaning_answer, t.meaning_suggest, t.meaning_margin)) \
+                if clipped.strip() else "fallback"
+            return MatchResult(outcome, candidates, analysis, candidates[0].score if candidates else 0.0, fields,
+                               language)
         query, candidates, fields, agree = self.rank(text, limit, exclude)
         if query.is_empty():
             outcome = "fallback"
