@@ -75,8 +75,9 @@ class MatchResult:
 
     @property
     def empty_query(self) -> bool:
-        """Nothing matchable (emoji only, punctuation, whitespace)."""
-        return self.analysis.is_empty()
+        """Nothing matchable (emoji only, punctuation, whitespace). A question in another language has no Japanese
+        words to analyse but is matched by meaning: it is empty only when nothing was found at all."""
+        return self.analysis.is_empty() and (self.language == JAPANESE or not self.candidates)
 
 
 def decide(candidates: list[Candidate], thresholds: Thresholds, agree: bool = True) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -171,3 +172,18 @@ def test_faq_eval_learn_from_attaches_queries_to_their_entries_first(tmp_path) -
     overlap = CliRunner().invoke(main, [*base, "--queries", str(files["learn"]), "--learn-from", str(files["learn"]),
                                         "--learn-qrels", str(files["qrels"])])
     assert overlap.exit_code != 0 and "overlap" in overlap.output
+
+
+def test_multilingual_quality_meets_the_goals() -> None:
+    """Questions in English, Chinese, Korean and Portuguese against the demo pack (#15's goals): matched by meaning,
+    out-of-scope ones never answered outright."""
+    result = CliRunner().invoke(main, ["faq", "eval", "--json", "--paraphrases",
+                                       str(Path(__file__).resolve().parents[2] / "eval" / "demo_multilingual.yaml")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["in_scope"] >= 60 and metrics["queries"] - metrics["in_scope"] >= 10
+    assert metrics["hit1_a"] >= 0.75
+    assert metrics["shown_right"] >= 0.90
+    assert metrics["out_of_scope_answered"] == 0
+    assert metrics["answered_precision"] >= 0.95
+    assert set(metrics["by_language"]) == {"en", "ko", "pt", "zh"}
