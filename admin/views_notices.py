@@ -79,11 +79,13 @@ def notice_new() -> ResponseReturnValue:
             prefilled_shelters = True
     if request.method == "POST":
         try:
-            title, body = form.get("title", ""), form.get("body", "")
+            title, body, translations = form.get("title", ""), form.get("body", ""), None
             if template:
-                title, body = template.fill({p: form.get(f"param_{p}", "") for p in template.params})
+                values = {p: form.get(f"param_{p}", "") for p in template.params}
+                title, body = template.fill(values)
+                translations = template.fill_translations(values)
             notice = create_notice(db(), tenant.id, tenant.config, title=title, body=body, **_form_fields(form),
-                                   created_by=signed_in().username, draft=True)
+                                   created_by=signed_in().username, draft=True, translations=translations)
         except (NoticeError, ValueError) as exc:
             flash(str(exc), "error")
         else:

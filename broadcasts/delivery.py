@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from broadcasts.audience import Target, chunks, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
+from core import i18n
 from core.db import affected_rows
+from core.models import Follower
 from core.timeutil import utcnow
 from line.client import SendResult
 
@@ -39,20 +41,44 @@ def plan_notice(session: Session, notice: Notice) -> int:
     audience = [] if target.emergency and not target.districts else recipients(
         session, notice.municipality_id, target)
     everyone = followers > 0 and not target.districts and (target.emergency or len(audience) == followers)
+    groups = by_language(session, notice, audience if audience or not everyone else
+                         recipients(session, notice.municipality_id, target))
+    if everyone and set(groups) != {None}:  # some read it in their language: one list per language, no broadcast
+        everyone, audience = False, [user for users in groups.values() for user in users]
     total = followers if everyone else len(audience)
     if everyone:
         session.add(NoticeBatch(notice_id=notice.id, seq=0, kind="broadcast", recipients=[],
                                 recipient_count=followers, retry_key=str(uuid.uuid4())))
     else:
-        for seq, users in enumerate(chunks(audience, MULTICAST_MAX)):
-            session.add(NoticeBatch(notice_id=notice.id, seq=seq, kind="multicast", recipients=users,
-                                    recipient_count=len(users), retry_key=str(uuid.uuid4())))
+        seq = 0
+        for language, members in groups.items():
+            for users in chunks(members, MULTICAST_MAX):
+                session.add(NoticeBatch(notice_id=notice.id, seq=seq, kind="multicast", recipients=users,
+                                        recipient_count=len(users), retry_key=str(uuid.uuid4()), language=language))
+                seq += 1
     notice.recipients_total = total
     notice.planned_at = utcnow()
     notice.status = "sending" if total else "sent"
     if not total:
         notice.finished_at = notice.planned_at
     return total
+
+
+def by_language(session: Session, notice: Notice, audience: list[str]) -> dict[str | None, list[str]]:
+    """The audience grouped by the translation of the notice each reads (None: the Japanese), Japanese first. A
+    notice without translations, or an audience that reads none of them, is one group."""
+    languages = set(notice.translations or {})
+    if not languages or not audience:
+        return {None: audience}
+    spoken = dict(session.execute(select(Follower.line_user_id, Follower.language).where(
+        Follower.municipality_id == notice.municipality_id, Follower.language.is_not(None),
+        Follower.language != i18n.JA)).all())
+    groups: dict[str | None, list[str]] = {None: []}
+    for user in audience:
+        language = spoken.get(user)
+        chosen = next((code for code in i18n.chain(language) if code in languages), None) if language else None
+        groups.setdefault(chosen, []).append(user)
+    return {k: v for k, v in groups.items() if v} or {None: []}
 
 
 def plan_due(session: Session, now: datetime | None = None) -> list[int]:
@@ -88,6 +114,7 @@ class Job:
     recipients: list[str]
     recipient_count: int
     retry_key: str
+    language: str | None = None  # which of the notice's translations this batch sends (None: the Japanese)
 
 
 def claim_batches(session: Session, worker_id: str, lease: timedelta, limit: int = 1) -> list[Job]:
@@ -109,9 +136,9 @@ def claim_batches(session: Session, worker_id: str, lease: timedelta, limit: int
         update(NoticeBatch).where(condition, _claimable(now, lease))
         .values(status="sending", claimed_by=worker_id, claimed_at=now, attempts=NoticeBatch.attempts + 1)
         .returning(NoticeBatch.id, NoticeBatch.notice_id, NoticeBatch.kind, NoticeBatch.recipients,
-                   NoticeBatch.recipient_count, NoticeBatch.retry_key)
+                   NoticeBatch.recipient_count, NoticeBatch.retry_key, NoticeBatch.language)
         .execution_options(synchronize_session=False)).all()
-    return sorted((Job(r.id, r.notice_id, r.kind, list(r.recipients), r.recipient_count, r.retry_key)
+    return sorted((Job(r.id, r.notice_id, r.kind, list(r.recipients), r.recipient_count, r.retry_key, r.language)
                    for r in rows), key=lambda job: job.batch_id)
 
 

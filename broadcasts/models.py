@@ -60,6 +60,7 @@ class NoticeBatch(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # broadcast | multicast
+    language: Mapped[str | None] = mapped_column(String(16), default=None)  # the notice's translation; None: Japanese
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
     retry_key: Mapped[str] = mapped_column(String(36), unique=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from broadcasts.audience import Target, follower_count, recipients
 from broadcasts.models import Notice, NoticeBatch
+from broadcasts.templates import heads
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
 from core.timeutil import as_utc, utcnow
 from line import messages as m
@@ -32,12 +33,14 @@ class Preview:
 
 
 def render(config: MunicipalityConfig, title: str, body: str, severity: str,
-           links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The LINE messages residents will see (1–3 messages: text, link buttons, location)."""
-    head = "【緊急】" if severity == "emergency" else "【お知らせ】"
+           links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None,
+           lang: str = "ja") -> list[dict[str, Any]]:
+    """The LINE messages residents will see (1–3 messages: text, link buttons, location), in ``lang``."""
+    words = heads().get(lang) or heads()["ja"]
+    head = words["emergency"] if severity == "emergency" else words["notice"]
     messages = [m.text(f"{head}{title}\n\n{body}\n\n{config.name}")]
     if links:
-        messages.append(m.link_buttons("関連リンク", title,
+        messages.append(m.link_buttons(words["links"], title,
                                         [{**link, "url": config.fill(link["url"])} for link in links]))
     if location:
         messages.append({"type": "location", "title": m.clip(str(location.get("title") or title), 100),
@@ -76,17 +79,31 @@ def create_notice(session: Session, municipality_id: int, config: MunicipalityCo
                   category: str, severity: str = "normal", districts: list[str] | None = None,
                   links: list[dict[str, str]] | None = None, location: dict[str, Any] | None = None,
                   scheduled_at: datetime | None = None, expires_at: datetime | None = None,
-                  created_by: str = "", draft: bool = False) -> Notice:
+                  created_by: str = "", draft: bool = False,
+                  translations: dict[str, dict[str, str]] | None = None) -> Notice:
+    """``translations``: language -> {title, body} (from a template); residents who chose one of these languages
+    receive it instead of the Japanese."""
     title, body, scheduled_at, expires_at = _checked(config, title, body, category, severity, districts, location,
                                                      scheduled_at, expires_at)
     notice = Notice(municipality_id=municipality_id, title=title, body=body, category=category,
                     severity=severity, target={"districts": list(districts or [])}, links=list(links or []),
                     location=location, messages=render(config, title, body, severity, links, location),
                     status="draft" if draft else "scheduled",
-                    scheduled_at=scheduled_at or utcnow(), expires_at=expires_at, created_by=created_by)
+                    scheduled_at=scheduled_at or utcnow(), expires_at=expires_at, created_by=created_by,
+                    translations=rendered_translations(config, translations, severity, links, location))
     session.add(notice)
     session.flush()
     return notice
+
+
+def rendered_translations(config: MunicipalityConfig, translations: dict[str, dict[str, str]] | None, severity: str,
+                          links: list[dict[str, str]] | None, location: dict[str, Any] | None
+                          ) -> dict[str, dict[str, Any]] | None:
+    if not translations:
+        return None
+    return {lang: {"title": t["title"], "body": t["body"],
+                   "messages": render(config, t["title"], t["body"], severity, links, location, lang)}
+            for lang, t in translations.items() if t.get("title") and t.get("body")} or None
 
 
 def update_draft(notice: Notice, config: MunicipalityConfig, *, title: str, body: str, category: str,
@@ -98,6 +115,12 @@ def update_draft(notice: Notice, config: MunicipalityConfig, *, title: str, body
         raise NoticeError("送信の手続きが済んだお知らせは直せません。取り消してから作り直してください。")
     title, body, scheduled_at, expires_at = _checked(config, title, body, category, severity, districts,
                                                      notice.location, scheduled_at, expires_at)
+    if notice.translations and (title, body) != (notice.title, notice.body):
+        notice.translations = None  # staff changed the Japanese: the template's translations no longer say the same
+    elif notice.translations:
+        notice.translations = rendered_translations(config, {k: {"title": v["title"], "body": v["body"]}
+                                                             for k, v in notice.translations.items()},
+                                                    severity, links, notice.location)
     notice.title, notice.body, notice.category, notice.severity = title, body, category, severity
     notice.target, notice.links = {"districts": list(districts or [])}, list(links or [])
     notice.messages = render(config, title, body, severity, links, notice.location)

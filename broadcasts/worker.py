@@ -63,13 +63,14 @@ class Worker:
         self.crash_after = crash_after
         self.claim_size = max(1, claim_size)
         self.stats = WorkerStats()
-        self._messages: dict[int, tuple[str, list[Any]]] = {}  # notice id -> (slug, SDK message models)
+        # (notice id, language) -> (slug, SDK message models); language None: the Japanese
+        self._messages: dict[tuple[int, str | None], tuple[str, list[Any]]] = {}
         self._slugs: dict[int, str] = {}
         self._crashed = threading.Event()
         self.plan_seconds = 0.0
 
-    def _notice_payload(self, notice_id: int) -> tuple[str, list[Any]]:
-        cached = self._messages.get(notice_id)
+    def _notice_payload(self, notice_id: int, language: str | None = None) -> tuple[str, list[Any]]:
+        cached = self._messages.get((notice_id, language))
         if cached is None:
             with session_scope(self.sessions) as session:
                 notice = session.get(Notice, notice_id)
@@ -78,13 +79,14 @@ class Worker:
                 if slug is None:
                     slug = session.scalar(select(Municipality.slug).where(Municipality.id == notice.municipality_id))
                     self._slugs[notice.municipality_id] = slug or ""
-                cached = (slug or "", LineClient.prepare(list(notice.messages)))
-            self._messages[notice_id] = cached
+                translated = (notice.translations or {}).get(language or "") or {}
+                cached = (slug or "", LineClient.prepare(list(translated.get("messages") or notice.messages)))
+            self._messages[(notice_id, language)] = cached
         return cached
 
     def _send(self, kind: str, recipients: list[str], retry_key: str, notice_id: int,
-              stop: threading.Event) -> SendResult:
-        slug, messages = self._notice_payload(notice_id)
+              stop: threading.Event, language: str | None = None) -> SendResult:
+        slug, messages = self._notice_payload(notice_id, language)
         try:
             client = self.client_for(slug)
         except KeyError:
@@ -109,7 +111,7 @@ class Worker:
 
     def _deliver(self, job: Job, stop: threading.Event) -> None:
         kind = job.kind
-        result = self._send(kind, job.recipients, job.retry_key, job.notice_id, stop)
+        result = self._send(kind, job.recipients, job.retry_key, job.notice_id, stop, job.language)
         if self.crash_after is not None and self.stats.requests >= self.crash_after:
             self._crashed.set()
             raise SimulatedCrash(f"injected crash after {self.stats.requests} request(s)")

@@ -63,6 +63,7 @@ def send(title: str | None, body: str | None, category: str | None, severity: st
          template_id: str | None, params: tuple[str, ...], districts: tuple[str, ...], links: tuple[str, ...],
          at: str | None, expires: str | None, yes: bool, slug: str | None) -> None:
     """Save a notice for delivery (the worker sends it). Shows the preview and audience first."""
+    translations = None
     if template_id:
         template = load_templates().get(template_id)
         if template is None:
@@ -72,6 +73,7 @@ def send(title: str | None, body: str | None, category: str | None, severity: st
             title, body = template.fill(values)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
+        translations = template.fill_translations(values)
         category, severity = category or template.category, severity or template.severity
     if not (title and body and category):
         raise click.UsageError("--title, --body and --category are required (or --template)")
@@ -82,7 +84,7 @@ def send(title: str | None, body: str | None, category: str | None, severity: st
                 notice = create_notice(session, tenant.id, tenant.config, title=title, body=body, category=category,
                                        severity=severity or "normal", districts=list(districts), links=link_list,
                                        scheduled_at=parse_when(at), expires_at=parse_when(expires),
-                                       created_by="cli", draft=True)
+                                       created_by="cli", draft=True, translations=translations)
             except NoticeError as exc:
                 raise click.UsageError(str(exc)) from exc
             shown = preview(session, tenant.id, notice)

@@ -1,4 +1,4 @@
-"""Residents' languages: where a follower's language came from, FAQ and notice translations, a question's language
+"""Residents' languages: where a follower's language came from, FAQ and notice translations, a question's language, a notice batch's language
 
 Revision ID: 0012_languages
 Revises: 0011_emergency_seen
@@ -24,9 +24,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column('translations', sa.JSON(), nullable=True))
     with op.batch_alter_table('question_logs') as batch:
         batch.add_column(sa.Column('language', sa.String(length=16), nullable=True))
+    with op.batch_alter_table('notice_batches') as batch:
+        batch.add_column(sa.Column('language', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('notice_batches') as batch:
+        batch.drop_column('language')
     with op.batch_alter_table('question_logs') as batch:
         batch.drop_column('language')
     with op.batch_alter_table('notices') as batch:
