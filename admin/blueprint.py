@@ -16,6 +16,7 @@ from admin.auth import (
 )
 from admin.runtime import tenant_of
 from admin.wording import ROLES as ROLE_NAMES
+from admin.wording import language_name
 from core.models import Municipality
 from core.timeutil import local_str
 from desk.service import waiting_count
@@ -51,6 +52,11 @@ def security_headers(response: Response) -> Response:
                                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@blueprint.app_template_filter("language_name")
+def language_name_filter(code: str | None) -> str:
+    return language_name(code)
 
 
 @blueprint.app_template_filter("localtime")

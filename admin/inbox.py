@@ -41,6 +41,11 @@ class Group:
         return ",".join(str(log.id) for log in self.logs)
 
     @property
+    def languages(self) -> list[str]:
+        """The languages these questions were asked in, other than Japanese (QuestionLog.language)."""
+        return sorted({log.language for log in self.logs if log.language})
+
+    @property
     def candidate_ids(self) -> list[int]:
         """FAQ entries the bot itself proposed for these questions, best first (summed scores): the
         "attach to" choice starts there, not at the alphabetically first entry."""

@@ -15,6 +15,7 @@ from admin.auth import audit, current_municipality_id, current_municipality_slug
 from admin.blueprint import blueprint
 from admin.inbox import logs_by_ids
 from admin.runtime import runtime, tenant_of
+from core import i18n
 from faq.csvpack import to_csv
 from faq.jobs import create_job, parse_upload, stalled, start_job
 from faq.lint import duplicates_of
@@ -44,7 +45,20 @@ def form_to_raw(form: Mapping[str, str], key: str) -> dict[str, Any]:
             "category": form.get("category", ""), "alt_questions": lines(form.get("alt_questions", "")),
             "keywords": [k.strip() for k in form.get("keywords", "").replace("、", ",").split(",") if k.strip()],
             "links": links, "department": form.get("department", ""), "contact": form.get("contact", ""),
-            "active": form.get("active") == "1"}
+            "active": form.get("active") == "1", **form_translations(form)}
+
+
+def form_translations(form: Mapping[str, str]) -> dict[str, Any]:
+    """The editor's translation fields (``tr_<language>_question`` / ``_answer``) as a pack entry's
+    ``translations``; nothing when the form has none of them (an entry saved elsewhere keeps its own)."""
+    if not any(k.startswith("tr_") for k in form):
+        return {}
+    found = {}
+    for lang in i18n.LANGUAGES:
+        answer, question = form.get(f"tr_{lang}_answer", "").strip(), form.get(f"tr_{lang}_question", "").strip()
+        if answer or question:
+            found[lang] = {"question": question, "answer": answer}
+    return {"translations": found}
 
 
 @blueprint.get("/faq")
@@ -63,12 +77,36 @@ def faq_list() -> ResponseReturnValue:
     asked = dict(db().execute(select(QuestionLog.top_entry_id, func.count(QuestionLog.id)).where(
         QuestionLog.municipality_id == municipality_id).group_by(QuestionLog.top_entry_id)).all())
     entries = db().scalars(query.order_by(FaqEntry.category, FaqEntry.id)).all()
-    if request.args.get("sort") == "asked":
+    missing = request.args.get("missing", "")
+    asked_abroad: dict[int, int] = {}
+    if missing in i18n.LANGUAGES and missing != i18n.JA:
+        # entries with no translation in that language, those residents asked about in other languages first
+        asked_abroad = foreign_asked(municipality_id)
+        entries = sorted((e for e in entries if missing not in (e.translations or {})),
+                         key=lambda e: -asked_abroad.get(e.id, 0))
+    elif request.args.get("sort") == "asked":
         entries = sorted(entries, key=lambda e: -asked.get(e.id, 0))
     categories = db().scalars(select(FaqEntry.category).where(FaqEntry.municipality_id == municipality_id).distinct()
                               .order_by(FaqEntry.category)).all()
     return render_template("admin/faq_list.html", entries=entries, categories=categories, asked=asked, q=q,
-                           category=category, status=status)
+                           category=category, status=status, coverage=translation_coverage(municipality_id),
+                           missing=missing, asked_abroad=asked_abroad, languages=i18n.LANGUAGES)
+
+
+def translation_coverage(municipality_id: int) -> list[tuple[str, int, int]]:
+    """(language, active entries with a translation in it, active entries) for every language but Japanese."""
+    rows = db().scalars(select(FaqEntry.translations).where(FaqEntry.municipality_id == municipality_id,
+                                                            FaqEntry.active.is_(True))).all()
+    return [(lang, sum(1 for t in rows if t and lang in t), len(rows)) for lang in i18n.LANGUAGES if lang != i18n.JA]
+
+
+def foreign_asked(municipality_id: int) -> dict[int, int]:
+    """How often residents asking in another language reached each entry (answered, or chosen from もしかして)."""
+    reached = func.coalesce(QuestionLog.chosen_entry_id, QuestionLog.top_entry_id)
+    return {entry_id: n for entry_id, n in db().execute(
+        select(reached, func.count(QuestionLog.id)).where(QuestionLog.municipality_id == municipality_id,
+                                                          QuestionLog.language.is_not(None))
+        .group_by(reached)).all() if entry_id is not None}
 
 
 @blueprint.route("/faq/new", methods=["GET", "POST"])
@@ -97,7 +135,8 @@ def faq_edit(entry_id: int | None = None) -> ResponseReturnValue:
                   + (f"未回答の質問 {handled}件を対応済みにしました。" if handled else ""), "ok")
             warn_near_duplicates(saved)
             return redirect(url_for("admin.faq_edit", entry_id=saved.id))
-    return render_template("admin/faq_edit.html", entry=entry, errors=errors, form=request.form)
+    return render_template("admin/faq_edit.html", entry=entry, errors=errors, form=request.form,
+                           languages=i18n.LANGUAGES)
 
 
 def close_inbox_items(ids: str) -> int:

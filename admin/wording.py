@@ -7,8 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+# Residents' languages (core.i18n codes, and the writing of a question matched by meaning) in staff's words.
+LANGUAGE_NAMES = {"ja": "日本語", "ja-easy": "やさしい日本語", "en": "英語", "zh-Hans": "中国語（簡体字）",
+                  "zh-Hant": "中国語（繁体字）", "ko": "韓国語", "vi": "ベトナム語", "pt": "ポルトガル語",
+                  "tl": "タガログ語", "ne": "ネパール語", "id": "インドネシア語", "ja-easy+en": "やさしい日本語と英語",
+                  "zh": "中国語", "latin": "外国語（ラテン文字）", "other": "外国語"}
+
+
+def language_name(code: str | None) -> str:
+    return LANGUAGE_NAMES.get(code or "ja", code or "日本語")
+
+
 FIELDS = {"question": "質問", "alt_questions": "言い換え", "answer": "回答", "category": "分野", "keywords": "キーワード",
-          "links": "関連リンク", "department": "担当課", "contact": "問い合わせ先", "active": "公開"}
+          "links": "関連リンク", "department": "担当課", "contact": "問い合わせ先", "active": "公開",
+          "translations": "翻訳"}
 
 ROLES = {"viewer": "閲覧", "editor": "編集", "broadcaster": "配信", "admin": "管理者", "superuser": "全自治体の管理者"}
 
@@ -57,6 +69,9 @@ def value(field: str, value: Any) -> str:
         return ROLES.get(value, value)
     if isinstance(value, bool):
         return ("公開" if value else "非公開") if field == "active" else ("オン" if value else "オフ")
+    if field == "translations" and isinstance(value, dict):
+        return "\n".join(f"{language_name(lang)}：{t.get('question') or ''} {t.get('answer', '')}".strip()
+                         for lang, t in value.items() if isinstance(t, dict))
     if field == "links" and isinstance(value, list):
         return "\n".join(f"{link.get('label', '')}（{link.get('url', '')}）" for link in value if isinstance(link, dict))
     if isinstance(value, list):
