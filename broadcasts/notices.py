@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcasts.audience import Target, follower_count, recipients
+from broadcasts.delivery import by_language
 from broadcasts.models import Notice, NoticeBatch
 from broadcasts.templates import heads
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
@@ -29,7 +30,7 @@ class Preview:
     messages: list[dict[str, Any]]
     audience: int
     followers: int
-    method: str  # broadcast | multicast
+    method: str  # broadcast | multicast | by_language
 
 
 def render(config: MunicipalityConfig, title: str, body: str, severity: str,
@@ -131,6 +132,8 @@ def preview(session: Session, municipality_id: int, notice: Notice) -> Preview:
     audience = recipients(session, municipality_id, Target.of(notice))
     followers = follower_count(session, municipality_id)
     method = "broadcast" if audience and len(audience) == followers else "multicast"
+    if set(by_language(session, notice, audience)) - {None}:
+        method = "by_language"  # as delivery plans it: one list per language, each in its own
     return Preview(notice.messages, len(audience), followers, method)
 
 

@@ -117,11 +117,12 @@ def create_resident() -> ResponseReturnValue:
     state = current_state()
     data = request.get_json(silent=True) or {}
     name = str(data.get("displayName") or "").strip()[:20] or "住民"
-    language = str(data.get("language") or "ja")[:8]
+    language = str(data.get("language", "ja") or "")[:16]
     user_id = new_user_id()
     with state.lock:
-        state.profiles[user_id] = {"userId": user_id, "displayName": name, "language": language,
-                                   "pictureUrl": "", "statusMessage": ""}
+        state.profiles[user_id] = {"userId": user_id, "displayName": name, "pictureUrl": "", "statusMessage": "",
+                                   # LINE leaves the language out when the user has not consented to share it
+                                   **({"language": language} if language else {})}
     return jsonify(state.profiles[user_id]), 201
 
 @blueprint.post("/sim/api/action")

@@ -459,3 +459,55 @@ def test_walkthrough_a_resident_and_a_staff_member_with_a_screenshot_per_step(pa
     expect(console.locator(".flash.ok")).to_contain_text("配信を受け付けました")
     expect(resident.locator(".talk")).to_contain_text("年末年始の窓口", timeout=20000)
     shot(resident, "7-notice-received")
+
+
+def test_an_english_resident_is_answered_in_english_switches_to_easy_japanese_and_gets_an_emergency_in_english(
+        page, demo_url: str) -> None:
+    """#15: a resident whose LINE is set to English follows, asks three questions and reads English replies (one an
+    English translated answer, one a Japanese-only answer with an English note); switches to やさしい日本語 from the
+    menu; back to English; and receives an emergency notice from a template in English while a Japanese resident
+    receives it in Japanese."""
+    from playwright.sync_api import expect
+
+    page.select_option("#new-lang", "en")
+    lan = add_resident(page, "Lan")
+    lan.locator("button.follow").click()
+    talk = lan.locator(".talk")
+    expect(talk).to_contain_text("Welcome to the official LINE account of サンプル市", timeout=10000)
+    page.select_option("#new-lang", "ja")
+    hanako = add_resident(page, "花子")
+    follow(hanako)
+
+    say(lan, "Hello", "This is the official account of サンプル市")
+    say(lan, "I lost my My Number card", "First call the My Number free dial")
+    expect(talk).to_contain_text("Did this solve your problem?")
+    say(lan, "How do I register my dog?", "This answer is only available in Japanese")
+    lan.screenshot(path=str(ARTIFACTS / "15-english-resident.png"))
+
+    say(lan, "menu", "You can browse frequently asked questions by topic")
+    lan.locator(".quick button", has_text="Language / 言語").last.click()
+    lan.locator(".quick button", has_text="やさしい にほんご").click()
+    expect(talk).to_contain_text("やさしい 日本語で 答えます", timeout=10000)
+    say(lan, "ごみの収集日を知りたい", "ごみを 出す 日は、住んで いる 場所で 違います")
+    lan.screenshot(path=str(ARTIFACTS / "15-easy-japanese.png"))
+    say(lan, "メニュー", "よく ある 質問を 分野から 探せます")
+    lan.locator(".quick button", has_text="Language / 言語").last.click()
+    lan.locator(".quick button", has_text="English").click()
+    expect(talk).to_contain_text("I will answer in English", timeout=10000)
+
+    console, bot_url = console_login(page, demo_url)
+    console.goto(bot_url + "/admin/notices/new?template=hinanjo-kaisetsu")
+    for name, value in {"area": "北地区", "reason": "大雨", "time": "12月1日 14時30分",
+                        "shelters": "北小学校体育館"}.items():
+        console.fill(f"#param_{name}", value)
+    console.click("text=プレビュー")
+    expect(console.locator("details.translations summary")).to_contain_text("翻訳版（10言語）")
+    expect(console.locator("text=住民が選んだ言語ごとに分けて")).to_be_visible()
+    console.locator("input[name=confirm]").check()
+    console.click("text=送信する")
+    expect(console.locator(".flash.ok")).to_contain_text("配信を受け付けました")
+    expect(talk).to_contain_text("[EMERGENCY] Evacuation shelters opened (北地区)", timeout=20000)
+    expect(talk).to_contain_text("北小学校体育館")
+    expect(hanako.locator(".talk")).to_contain_text("【緊急】避難所を開設しました（北地区）", timeout=20000)
+    expect(hanako.locator(".talk")).not_to_contain_text("[EMERGENCY]")
+    lan.screenshot(path=str(ARTIFACTS / "15-emergency-in-english.png"))
