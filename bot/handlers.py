@@ -20,7 +20,7 @@ from bot import messages as m
 from bot import preferences as prefs
 from bot.runtime import Runtime
 from bot.texts import label, t, words
-from broadcasts.richmenu import current_disaster
+from broadcasts.richmenu import current_disaster, link_resident
 from core import i18n
 from core.inputs import whole_number
 from core.models import Follower
@@ -76,6 +76,8 @@ CONTACT_WORDS = words("contact")
 # The rich menu's よくある質問 and the words residents use for the same: the category list (not the welcome).
 MENU_WORDS = words("menu")
 LANGUAGE_WORDS = words("language")
+LARGE_MENU_WORDS = words("large")
+NORMAL_MENU_WORDS = words("normal_menu")
 
 
 def disaster_lead(ctx: Context) -> lm.Reply:
@@ -122,6 +124,8 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
         return m.categories(ctx.config)
     if word in LANGUAGE_WORDS or word == fold(label("language.menu")).replace(" ", ""):
         return m.language_choices()
+    if (word in LARGE_MENU_WORDS or word in NORMAL_MENU_WORDS) and one_to_one(ctx):
+        return large_menu(ctx, word in LARGE_MENU_WORDS)
     if conversation.is_greeting(folded):
         return conversation.greeting_reply(ctx.config)
     if conversation.is_thanks(folded):
@@ -235,8 +239,26 @@ def on_follow(ctx: Context) -> lm.Reply:
         follower.emergency_seen_id = None  # a new (or returning) friend reads the emergency in full
         if profile is not None:
             follower.language, follower.language_source = i18n.resolve(profile), "profile"
+    if follower is not None and (follower.language not in (None, i18n.JA) or follower.menu == "large"):
+        show_menu(ctx, follower)
     with i18n.using(follower.language if follower is not None else None):
         return prefs.emergency_lead(ctx.session, ctx.tenant.id, follower) + m.welcome(ctx.config)
+
+
+def show_menu(ctx: Context, follower: Follower) -> None:
+    """Link the rich menu in the resident's language (or with large buttons) to them."""
+    link_resident(ctx.session, ctx.tenant.id, ctx.runtime.line_client(ctx.config.slug), follower.line_user_id,
+                  follower.language, follower.menu == "large")
+
+
+def large_menu(ctx: Context, on: bool) -> lm.Reply:
+    """「大きな文字」: the large-button menu (4 big buttons, the main desk's phone among them), or back."""
+    follower = resident(ctx)
+    if follower is None:
+        return []
+    follower.menu = "large" if on else None
+    show_menu(ctx, follower)
+    return [lm.text(t("buttons.large_on" if on else "buttons.large_off"))]
 
 
 def on_unfollow(ctx: Context) -> lm.Reply:
@@ -350,6 +372,7 @@ def postback_language(ctx: Context, params: Params) -> lm.Reply:
     if follower is None:
         return []
     follower.language, follower.language_source = code, "chosen"
+    show_menu(ctx, follower)
     with i18n.using(code):
         return [lm.text(t("language.set"), [*m.category_menu(ctx.config)[:12], m.language_item()])]
 

@@ -174,7 +174,8 @@ def richmenu_deploy(spec: Path, slug: str | None) -> None:
     with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             try:
-                ids = deploy(session, tenant.id, runtime.line_client(tenant.config.slug), spec)
+                ids = deploy(session, tenant.id, runtime.line_client(tenant.config.slug), spec,
+                             phone=tenant.config.contact.phone)
             except RichMenuError as exc:
                 raise click.ClickException(str(exc)) from exc
         for name, menu_id in ids.items():

@@ -39,6 +39,7 @@ class Follower(Base):
     # (``language_source`` profile / chosen; a chosen one is never overwritten by the profile).
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     language_source: Mapped[str | None] = mapped_column(String(10), default=None)
+    menu: Mapped[str | None] = mapped_column(String(10), default=None)  # "large": the large-button rich menu
     # Notice preferences chosen in chat (配信設定); 防災 emergencies ignore them.
     topics: Mapped[list[str] | None] = mapped_column(JSON, default=None)  # None = every topic
     district: Mapped[str | None] = mapped_column(String(40), default=None)

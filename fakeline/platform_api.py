@@ -170,6 +170,34 @@ def link(user_id: str, menu_id: str) -> Response:
     state.user_rich_menus[user_id] = menu_id
     return jsonify({})
 
+@blueprint.post("/v2/bot/richmenu/bulk/link")
+def bulk_link() -> Response:
+    """Link one rich menu to up to 500 users (LINE answers 202 and links them asynchronously)."""
+    state = current_state()
+    body = request.get_json(silent=True) or {}
+    menu_id, users = body.get("richMenuId"), body.get("userIds")
+    if not isinstance(users, list) or not 1 <= len(users) <= 500 or not all(isinstance(u, str) for u in users):
+        return line_error(400, "The request body has 1 error(s)",
+                          [{"message": "Size must be between 1 and 500", "property": "userIds"}])
+    if menu_id not in state.rich_menus or menu_id not in state.rich_menu_images:
+        return line_error(400, "richmenu not found or has no image")
+    for user_id in users:
+        state.user_rich_menus[user_id] = menu_id
+    return Response("{}", status=202, mimetype="application/json")
+
+
+@blueprint.post("/v2/bot/richmenu/bulk/unlink")
+def bulk_unlink() -> Response:
+    state = current_state()
+    users = (request.get_json(silent=True) or {}).get("userIds")
+    if not isinstance(users, list) or not 1 <= len(users) <= 500:
+        return line_error(400, "The request body has 1 error(s)",
+                          [{"message": "Size must be between 1 and 500", "property": "userIds"}])
+    for user_id in users:
+        state.user_rich_menus.pop(user_id, None)
+    return Response("{}", status=202, mimetype="application/json")
+
+
 @blueprint.delete("/v2/bot/user/<user_id>/richmenu")
 def unlink(user_id: str) -> Response:
     state = current_state()

@@ -1,4 +1,4 @@
-"""Residents' languages: where a follower's language came from, FAQ and notice translations, a question's language, a notice batch's language
+"""Residents' languages: where a follower's language came from, the large-button menu, FAQ and notice translations, a question's language, a notice batch's language
 
 Revision ID: 0012_languages
 Revises: 0011_emergency_seen
@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('followers') as batch:
         batch.add_column(sa.Column('language_source', sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column('menu', sa.String(length=10), nullable=True))
     with op.batch_alter_table('faq_entries') as batch:
         batch.add_column(sa.Column('translations', sa.JSON(), nullable=True))
     with op.batch_alter_table('notices') as batch:
@@ -38,4 +39,5 @@ def downgrade() -> None:
     with op.batch_alter_table('faq_entries') as batch:
         batch.drop_column('translations')
     with op.batch_alter_table('followers') as batch:
+        batch.drop_column('menu')
         batch.drop_column('language_source')
