@@ -298,6 +298,15 @@ def postback_answer(ctx: Context, params: Params) -> lm.Reply:
     return reply
 
 
+def postback_more(ctx: Context, params: Params) -> lm.Reply:
+    """「続きを読む」: the next screen of a long answer (the links and 解決しましたか？ come with the last)."""
+    entry = service.get_entry(ctx.session, ctx.tenant.id, params.number("entry") or 0)
+    if entry is None:
+        return fallback(ctx)
+    # whether to ask 解決しましたか？ was decided (and remembered) when the answer's first screen was shown
+    return m.answer(ctx.config, entry, params.number("q"), params.text("ask") == "1", part=params.number("part") or 0)
+
+
 def postback_bring(ctx: Context, params: Params) -> lm.Reply:
     proc = ctx.session.scalar(select(Procedure).where(Procedure.id == (params.number("id") or 0),
                                                       Procedure.municipality_id == ctx.tenant.id))
@@ -385,6 +394,7 @@ def postback_notices(ctx: Context, params: Params) -> lm.Reply:
 POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
     "answer": postback_answer,
     "bring": postback_bring,
+    "more": postback_more,
     "feedback": postback_feedback,
     "consult": postback_consult,
     "category": postback_category,

@@ -6,6 +6,8 @@ messages. Kept as data so tests assert on exactly what residents see.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from bot.texts import japanese, label, t
@@ -66,11 +68,44 @@ def question_of(entry: Any) -> str:
     return (found or {}).get("question") or entry.question
 
 
-def answer(config: MunicipalityConfig, entry: Any, log_id: int | None, ask: bool = True) -> list[Message]:
+# What fits one phone screen, in display columns (a kanji or kana is two, a Latin letter one): about 250 Japanese
+# characters. A longer answer is shown a screen at a time with 「続きを読む」, so nobody scrolls through a wall of text.
+SCREEN = 500
+SENTENCE_END = re.compile(r"(?<=[。！？!?\n])|(?<=\. )")
+
+
+def columns(value: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in value)
+
+
+def screens(body: str, limit: int = SCREEN) -> list[str]:
+    """``body`` cut into screens at sentence ends (a sentence longer than a screen is cut where it must)."""
+    parts: list[str] = []
+    current = ""
+    for sentence in (p for p in SENTENCE_END.split(body) if p):
+        while columns(sentence) > limit:
+            cut = next(i for i in range(len(sentence), 0, -1) if columns(sentence[:i]) <= limit)
+            if current.strip():
+                parts.append(current.strip())
+                current = ""
+            parts.append(sentence[:cut].strip())
+            sentence = sentence[cut:]
+        if current and columns(current + sentence) > limit:
+            parts.append(current.strip())
+            current = ""
+        current += sentence
+    if current.strip():
+        parts.append(current.strip())
+    return parts or [body]
+
+
+def answer(config: MunicipalityConfig, entry: Any, log_id: int | None, ask: bool = True, part: int = 0
+           ) -> list[Message]:
     """The answer, link buttons when the entry has links, then (when ``ask``) 解決しましたか？ with 👍/👎.
 
     In another language: the entry's translation when it has one; otherwise the Japanese answer and a line in
-    the resident's language saying so, with the desk to call."""
+    the resident's language saying so, with the desk to call. A long answer comes one screen (``part``) at a time:
+    「続きを読む」 brings the next; the links and the question come with the last."""
     found = translation(entry)
     body = config.fill(found["answer"] if found else entry.answer)
     contact = " ".join(p for p in (entry.department, config.fill(entry.contact)) if p)
@@ -78,7 +113,13 @@ def answer(config: MunicipalityConfig, entry: Any, log_id: int | None, ask: bool
         body += "\n\n" + t("answer.contact", contact=contact)
     if found is None and not japanese():
         body += "\n\n" + t("answer.japanese_only", desk=config.contact.desk, phone=config.contact.phone)
-    messages: list[Message] = [text(body)]
+    pages = screens(body)
+    part = max(0, min(part, len(pages) - 1))
+    if part < len(pages) - 1:
+        more = postback_item(label("answer.more"), postback_data("more", entry=entry.id, part=part + 1, q=log_id,
+                                                                  ask=int(ask)), label("answer.more"))
+        return [text(f"{pages[part]}\n\n（{part + 1}/{len(pages)}）", [more])]
+    messages: list[Message] = [text(pages[part] if len(pages) == 1 else f"{pages[part]}\n\n（{part + 1}/{len(pages)}）")]
     links = filled_links(config, entry.links or [])
     if links:
         messages.append(link_buttons(label("answer.links"), question_of(entry), links))

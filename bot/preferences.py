@@ -17,7 +17,7 @@ from broadcasts.notices import current_notices
 from core import i18n
 from core.models import Follower
 from core.tenancy import EMERGENCY_TOPIC, MunicipalityConfig
-from core.timeutil import local_str
+from core.timeutil import full_date
 from line import messages as lm
 
 SETTINGS_WORDS = words("settings")
@@ -91,7 +91,7 @@ def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:
     lines = []
     for notice in notices:
         mark = label("notices.emergency_mark") if notice.emergency else "・"
-        when = local_str(notice.scheduled_at, "%m/%d %H:%M")
+        when = full_date(notice.scheduled_at, japanese=i18n.current() in (i18n.JA, i18n.EASY))
         title, body = localized_notice(notice)
         lines.append(f"{mark}{title}（{when}）\n{lm.clip(body, 300)}")
     return lm.text(heading + "\n\n" + "\n\n".join(lines))

@@ -41,3 +41,21 @@ def parse_local(value: str) -> datetime:
     """ISO date-time typed by staff; without an offset it means the deployment's local time."""
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone())
+
+
+WEEKDAYS_JA = "月火水木金土日"
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def full_date(value: datetime | None, japanese: bool = True, with_time: bool = True) -> str:
+    """A date as residents read it without guessing (no 12/01 that could be January 12): 令和8年12月1日（火）14時30分
+    in Japanese, 2026-12-01 (Tue) 14:30 otherwise; in the deployment's time zone."""
+    shown = local(value)
+    if shown is None:
+        return ""
+    if japanese:
+        era = shown.year - 2018
+        text = f"令和{'元' if era == 1 else era}年{shown.month}月{shown.day}日（{WEEKDAYS_JA[shown.weekday()]}）"
+        return text + (f"{shown.hour}時{shown.minute:02d}分" if with_time else "")
+    text = f"{shown:%Y-%m-%d} ({WEEKDAYS_EN[shown.weekday()]})"
+    return text + (f" {shown:%H:%M}" if with_time else "")

@@ -143,3 +143,39 @@ def test_a_resident_without_a_profile_language_is_answered_in_japanese(app, clie
     assert follower(app).language is None
     post_webhook(client, body_of(text_event("粗大ごみの出し方", USER)))
     assert "粗大ごみ（一辺がおおむね50cmを超えるもの）" in said(fake_line)
+
+
+def test_a_long_answer_comes_one_screen_at_a_time_with_read_more(app, client, fake_line):
+    from faq.packs import import_entries, parse_pack
+    from tests.helpers import municipality
+
+    sentences = "".join(f"{i}番目の説明です。手続きの前に必要な書類をよく確認して、窓口にお越しください。" for i in range(1, 13))
+    pack = f"entries:\n- id: nagai\n  question: 長い説明の手続き\n  answer: {sentences}\n"
+    with app.extensions["machimado"].sessions() as session:
+        import_entries(session, municipality(session).id, parse_pack(pack))
+        session.commit()
+    post_webhook(client, body_of(text_event("長い説明の手続き", USER)))
+    first = messages_of(fake_line)
+    assert len(first) == 1 and first[0]["text"].startswith("1番目の説明です。") and "（1/" in first[0]["text"]
+    assert first[0]["quickReply"]["items"][0]["action"]["label"] == "続きを読む"
+    pages = int(first[0]["text"].rsplit("/", 1)[1].rstrip("）"))
+    assert pages >= 2 and all(len(m["text"]) <= 300 for m in first)
+    data = first[0]["quickReply"]["items"][0]["action"]["data"]
+    seen = first[0]["text"]
+    for _ in range(pages - 1):
+        post_webhook(client, body_of(event_of("postback", USER, postback={"data": data})))
+        shown = messages_of(fake_line)
+        seen += shown[0]["text"]
+        if shown[0].get("quickReply", {}).get("items", [{}])[0].get("action", {}).get("label") == "続きを読む":
+            data = shown[0]["quickReply"]["items"][0]["action"]["data"]
+    assert "12番目の説明です。" in seen and shown[-1]["text"] == "解決しましたか？"  # the question with the last screen
+
+
+def test_dates_are_written_in_full() -> None:
+    from datetime import UTC, datetime
+
+    from core.timeutil import full_date
+
+    assert full_date(datetime(2026, 12, 1, 5, 30, tzinfo=UTC)) == "令和8年12月1日（火）14時30分"
+    assert full_date(datetime(2019, 5, 1, 0, 0, tzinfo=UTC), with_time=False) == "令和元年5月1日（水）"
+    assert full_date(datetime(2026, 12, 1, 5, 30, tzinfo=UTC), japanese=False) == "2026-12-01 (Tue) 14:30"
