@@ -43,6 +43,6 @@ def seed_directory(session: Session, municipality_id: int, demo: bool) -> None:
         import_procedures(session, municipality_id, load_procedures(PROCEDURES))
     if demo and not session.scalar(select(func.count(Place.id)).where(Place.municipality_id == municipality_id)):
         data = PROCEDURES.parent
-        for kind in ("facilities", "shelters", "aed"):
+        for kind in ("facilities", "shelters", "aed", "events"):
             import_places(session, municipality_id, kind, (data / f"sample_{kind}.csv").read_bytes())
         apply_additions(session, municipality_id, data / "sample_additions.yaml")

@@ -7,6 +7,7 @@ live in directory/ and are shared with the CLI.
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -99,6 +100,33 @@ def open_shelters_lead(session: Session, municipality_id: int) -> lm.Reply:
         return []
     lines = "\n".join(f"・{p.name}（{p.address}）" for p in opened[:8])
     return [lm.text(t("shelters.lead", lines=lines))]
+
+
+# A question about using a smartphone, LINE or a computer (スマホの使い方がわからない, LINEを教えてほしい) is answered
+# with the city's smartphone classes and digital-help sessions, from the events open data (kind "events").
+DEVICES = frozenset({"スマホ", "スマートフォン", "携帯", "ケータイ", "line", "ライン", "パソコン", "タブレット", "アプリ"})
+LEARNING = frozenset({"使い方", "使う", "教室", "教える", "習う", "分かる", "操作", "相談", "講座", "苦手", "覚える",
+                      "始める", "できる", "困る"})
+EVENT_WORDS = re.compile(r"スマホ|スマートフォン|携帯|LINE|パソコン|タブレット|デジタル")
+
+
+def smartphone_events(session: Session, municipality_id: int, query: Analysis) -> lm.Reply:
+    """The smartphone classes and digital-help sessions (up to three) for a resident asking how to use a
+    smartphone or LINE; nothing for other questions (スマホで住民票 is about a certificate, not about phones)."""
+    words = {w.lower() for w in query.words}
+    if not words & DEVICES or not (words & LEARNING or "使い方" in query.folded):
+        return []
+    events = [p for p in session.scalars(select(Place).where(Place.municipality_id == municipality_id,
+                                                             Place.kind == "events").order_by(Place.id))
+              if EVENT_WORDS.search(f"{p.name} {p.description}")][:3]
+    if not events:
+        return []
+    lines = "\n\n".join(
+        f"・{p.name}\n  {(p.attributes or {}).get('date', '')} {p.hours}".rstrip()
+        + (f"\n  {p.address}" if p.address else "")
+        + (f"\n  {(p.attributes or {}).get('department', '')} {p.phone}".rstrip() if p.phone else "")
+        for p in events)
+    return [lm.text(t("events.smartphone", lines=lines))]
 
 
 def remember(follower: Follower | None, lookup: str) -> None:

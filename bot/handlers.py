@@ -183,13 +183,17 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
         qlog.outcome = "answer"
         return [lm.text(t("facilities.intro"))] + \
             cards.facility_cards(ctx.config, facilities)
+    events = dchat.smartphone_events(ctx.session, ctx.tenant.id, result.analysis)
     if result.outcome == "answer" and result.top:
         reply = dchat.render_candidate(ctx.session, ctx.tenant.id, ctx.config, result.top.kind,
-                                       result.top.entry_id, qlog.id, conversation.ask_feedback(follower))
+                                       result.top.entry_id, qlog.id, conversation.ask_feedback(follower) and not events)
         if reply is not None:
-            return reply
+            return (reply + events)[:5]
     if result.outcome in ("answer", "suggest"):
-        return m.suggestions(result.candidates[:3], qlog.id, translated_questions(ctx, result.candidates[:3]))
+        return events + m.suggestions(result.candidates[:3], qlog.id, translated_questions(ctx, result.candidates[:3]))
+    if events:  # nothing in the knowledge base, but the city's smartphone classes answer it
+        qlog.outcome = "answer"
+        return events
     return fallback(ctx, repeated=service.fallbacks_before(ctx.session, ctx.tenant.id, qlog) >= 1)
 
 

@@ -8,6 +8,7 @@ matched by stable key (the file's ID, else a hash of name + address), so re-impo
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ EXTRA = {
     "hospitals": {"category": ["医療機関の種類"], "departments": ["診療科目"], "beds": ["病床数"],
                   "after_hours": ["時間外における対応"]},
     "shelters": {},
+    # 自治体標準オープンデータセット イベント一覧 and the custom files cities publish (高松市): the date is free text
+    "events": {"name": ["イベント名", "行事名", "名称"], "address": ["場所名称", "開催場所", "会場", "住所"],
+               "date": ["開催日", "開催期間", "開始日"], "target": ["対象"], "fee": ["料金"], "apply": ["申込期間"],
+               "department": ["問い合わせ先（市の担当課）", "問い合わせ先", "主催者"]},
 }
 JAPAN_LAT = (20.0, 46.0)
 JAPAN_LON = (122.0, 154.0)
@@ -104,14 +109,24 @@ def stable_key(raw_key: str, name: str, address: str) -> str:
     return f"h-{digest}"
 
 
+FIRST_NUMBER = re.compile(r"\d+\.\d+")
+
+
 def _coordinates(row: list[str], cols: dict[str, int], line: int, headers: list[str],
-                 warnings: list[str]) -> tuple[float | None, float | None]:
+                 warnings: list[str], several_places: bool = False) -> tuple[float | None, float | None]:
+    """``several_places``: an event held in several places lists them in one cell (①34.33…\n②34.33…): the first
+    is taken, with a warning."""
     values = []
     for field_name in ("lat", "lon"):
         cell = row[cols[field_name]]
         try:
             values.append(to_number(cell))
         except ValueError as exc:
+            found = FIRST_NUMBER.findall(cell) if several_places else []
+            if len(found) > 1:
+                warnings.append(f"row {line}, column {headers[cols[field_name]]}: several places; the first is used")
+                values.append(float(found[0]))
+                continue
             raise CsvError(f"row {line}, column {headers[cols[field_name]]}: {cell!r} is not a number") from exc
     lat, lon = values
     if lat is None or lon is None:
@@ -142,7 +157,7 @@ def parse_rows(table: Table, kind: str, report: ImportReport) -> list[dict[str, 
         if not name:
             report.skipped.append(f"row {line}: no name")
             continue
-        lat, lon = _coordinates(row, cols, line, table.headers, report.warnings)
+        lat, lon = _coordinates(row, cols, line, table.headers, report.warnings, several_places=kind == "events")
         if lat is None:
             report.warnings.append(f"row {line}: no coordinates ({name})")
         address = " ".join(p for p in (get(row, "address"), get(row, "building")) if p)
@@ -152,7 +167,7 @@ def parse_rows(table: Table, kind: str, report: ImportReport) -> list[dict[str, 
             continue
         seen[key] = line
         capacity = None
-        if "capacity" in cols and get(row, "capacity"):
+        if "capacity" in cols and get(row, "capacity") and kind != "events":  # an event's 定員 is text (10人, なし)
             try:
                 number = to_number(get(row, "capacity"))
                 capacity = int(number) if number is not None else None
@@ -162,6 +177,8 @@ def parse_rows(table: Table, kind: str, report: ImportReport) -> list[dict[str, 
         hours = " ".join(p for p in (get(row, "days"), "〜".join(x for x in (get(row, "open"), get(row, "close"))
                                                                 if x), get(row, "hours_note")) if p)
         attributes: dict[str, Any] = {name_: get(row, name_) for name_ in EXTRA[kind] if get(row, name_)}
+        if kind == "events" and get(row, "capacity"):
+            attributes["capacity"] = get(row, "capacity")
         if kind == "shelters":
             attributes["disasters"] = {f: flag(get(row, f)) for f in SHELTER_FLAGS if f != "designated_shelter"
                                        and f in cols}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, municipality_column
 from core.timeutil import utcnow
 
-KINDS = ("facilities", "shelters", "aed", "childcare", "hospitals")
+KINDS = ("facilities", "shelters", "aed", "childcare", "hospitals", "events")
 
 
 class Place(Base):

@@ -179,3 +179,14 @@ def test_dates_are_written_in_full() -> None:
     assert full_date(datetime(2026, 12, 1, 5, 30, tzinfo=UTC)) == "令和8年12月1日（火）14時30分"
     assert full_date(datetime(2019, 5, 1, 0, 0, tzinfo=UTC), with_time=False) == "令和元年5月1日（水）"
     assert full_date(datetime(2026, 12, 1, 5, 30, tzinfo=UTC), japanese=False) == "2026-12-01 (Tue) 14:30"
+
+
+def test_asking_how_to_use_a_smartphone_offers_the_citys_smartphone_classes(app, client, fake_line):
+    post_webhook(client, body_of(text_event("スマホの使い方がわからない", USER)))
+    reply = said(fake_line)
+    assert "はじめてのスマホ教室" in reply and "毎月第1・第3火曜日 10:00〜11:30" in reply
+    assert "スマホ・パソコンなんでも相談会" in reply and "冬の工作教室" not in reply
+    post_webhook(client, body_of(text_event("LINEの使い方を教えてほしい", USER)))
+    assert "はじめてのスマホ教室" in said(fake_line)
+    post_webhook(client, body_of(text_event("スマホで住民票を取りたい", USER)))  # about a certificate, not phones
+    assert "スマホ教室" not in said(fake_line)

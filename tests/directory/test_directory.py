@@ -108,10 +108,17 @@ def test_files_that_cannot_be_understood_import_nothing(app, tmp_path: Path, con
                                                                  Place.kind == "facilities")) == 8  # demo only
 
 
-def test_events_file_is_not_a_supported_kind() -> None:
+def test_an_events_file_is_not_facilities_but_imports_as_events() -> None:
     with pytest.raises(CsvError, match="no column for name"):
         parse_rows(read_table((OPENDATA / "takamatsu_events_data.csv").read_bytes()), "facilities",
                    ImportReport("facilities"))
+    report = ImportReport("events")
+    rows = parse_rows(read_table((OPENDATA / "takamatsu_events_data.csv").read_bytes()), "events", report)
+    assert len(rows) == 21 and rows[0]["name"] == "コレクション展" and rows[0]["hours"] == "9:00〜17:00(最終入館16:30まで)"
+    assert rows[0]["attributes"]["date"].startswith("9月7日(土)") and rows[0]["attributes"]["capacity"] == "なし"
+    # an event held in several places lists their coordinates in one cell: the first is kept, with a warning
+    assert report.warnings == ["row 18, column 緯度: several places; the first is used",
+                               "row 18, column 経度: several places; the first is used"]
 
 
 def test_dry_run_writes_nothing(app) -> None:
