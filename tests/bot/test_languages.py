@@ -190,3 +190,14 @@ def test_asking_how_to_use_a_smartphone_offers_the_citys_smartphone_classes(app,
     assert "はじめてのスマホ教室" in said(fake_line)
     post_webhook(client, body_of(text_event("スマホで住民票を取りたい", USER)))  # about a certificate, not phones
     assert "スマホ教室" not in said(fake_line)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Xin chào", "greeting"), ("Olá!", "greeting"), ("안녕하세요", "greeting"), ("你好", "greeting"),
+    ("Obrigado", "thanks"), ("Cảm ơn", "thanks"), ("谢谢", "thanks"), ("Terima kasih", "thanks"),
+    ("Hello, how do I throw away a sofa?", None),
+])
+def test_greetings_and_thanks_in_residents_languages(text: str, intent: str | None) -> None:
+    from bot.conversation import intent_of
+
+    assert intent_of(text) == intent
