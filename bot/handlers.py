@@ -243,7 +243,9 @@ def on_follow(ctx: Context) -> lm.Reply:
         follower.emergency_seen_id = None  # a new (or returning) friend reads the emergency in full
         if profile is not None:
             follower.language, follower.language_source = i18n.resolve(profile), "profile"
-    if follower is not None and (follower.language not in (None, i18n.JA) or follower.menu == "large"):
+    before = known.language if known is not None else None
+    if follower is not None and (follower.language not in (None, i18n.JA) or follower.menu == "large"
+                                 or before not in (None, i18n.JA)):  # (back to Japanese: the default menu again)
         show_menu(ctx, follower)
     with i18n.using(follower.language if follower is not None else None):
         return prefs.emergency_lead(ctx.session, ctx.tenant.id, follower) + m.welcome(ctx.config)
