@@ -8,15 +8,21 @@ PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo "$(PG_URL)")
 export TEST_DATABASE_URL
 
-.PHONY: install demo test lint chromium bench clean
+.PHONY: install demo test lint chromium bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test]" -c requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The versions in requirements.lock: what is installed now (after `pip install -e ".[test]"` without constraints).
+lock:
+	$(BIN)/pip install --quiet -e ".[test]"
+	{ sed -n '1,3p' requirements.lock; $(BIN)/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 demo: install
 	$(BIN)/machimado demo

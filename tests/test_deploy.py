@@ -82,3 +82,27 @@ def test_nginx_site_matches_the_app() -> None:
     for location in ("/callback", "/admin/", "= /metrics"):
         assert f"location {location}" in site
     assert "X-Forwarded-For" in site and "MACHIMADO_PROXY_COUNT=1" in site
+
+
+def test_every_dependency_is_locked_and_every_data_file_ships() -> None:
+    """requirements.lock pins every dependency pyproject.toml declares (make install and the Dockerfile use it as
+    constraints), and every non-Python file inside a package is covered by package-data (a `pip install .` without
+    the catalogs or templates would answer with errors)."""
+    import fnmatch
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in
+              (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines() if "==" in line}
+    declared = project["project"]["dependencies"] + project["project"]["optional-dependencies"]["test"]
+    for requirement in declared:
+        name = re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        assert name in pinned, requirement
+    package_data = project["tool"]["setuptools"]["package-data"]
+    for package in project["tool"]["setuptools"]["packages"]["find"]["include"]:
+        root = ROOT / package.rstrip("*")
+        for path in root.rglob("*"):
+            if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts:
+                relative = str(path.relative_to(root))
+                assert any(fnmatch.fnmatch(relative, glob) for glob in package_data.get(root.name, [])), relative
