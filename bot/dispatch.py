@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.handlers import HANDLERS, Context
 from bot.runtime import Runtime
 from core import i18n
 from core.db import session_scope, unavailable
-from core.models import Follower, ProcessedEvent
+from core.models import ProcessedEvent
 from core.tenancy import Tenant
+from core.timeutil import utcnow
 from line.events import InboundEvent
 
 log = logging.getLogger("bot.handlers")  # one logger name for handling, whichever module logs
@@ -33,24 +35,15 @@ def processed(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
         ProcessedEvent.municipality_id == tenant.id, ProcessedEvent.dedupe_key == event.dedupe_key())) is not None
 
 
-def resident_language(session: Session, tenant: Tenant, event: InboundEvent) -> str:
-    """The language replies to this event are written in: the resident's (core.i18n), Japanese in groups."""
-    if not event.user_id or event.in_group:
-        return i18n.JA
-    return session.scalar(select(Follower.language).where(
-        Follower.municipality_id == tenant.id, Follower.line_user_id == event.user_id)) or i18n.JA
-
-
 def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
     """Record the event as processed; False when it already was (a delivery of the same event handled
-    concurrently got there first: the unique key decides)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(municipality_id=tenant.id, dedupe_key=event.dedupe_key(),
-                                       event_type=event.type[:40]))
-        return True
-    except IntegrityError:
-        return False
+    concurrently got there first: the unique key decides). One statement — INSERT … ON CONFLICT DO NOTHING
+    RETURNING — where a savepoint and an ORM flush used to be."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(insert(ProcessedEvent).values(
+        municipality_id=tenant.id, dedupe_key=event.dedupe_key(), event_type=event.type[:40], received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["municipality_id", "dedupe_key"]).returning(ProcessedEvent.id))
+    return inserted.first() is not None
 
 
 def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
@@ -66,8 +59,10 @@ def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
         elif event.mode == "standby" and event.type not in ("follow", "unfollow"):
             outcome = "standby"
         else:
-            with i18n.using(resident_language(session, tenant, event)):
-                reply = handler(Context(runtime, tenant, event, session))
+            context = Context(runtime, tenant, event, session)
+            known = context.follower_row()  # read once: the language here, the handlers' follower after
+            with i18n.using(known.language if known is not None else i18n.JA):
+                reply = handler(context)
         if not claim(session, tenant, event):
             session.rollback()  # discard this delivery's writes: the other one's are committed
             log.info("duplicate event skipped type=%s", event.type)

@@ -42,10 +42,21 @@ class Context:
     tenant: Tenant
     event: InboundEvent
     session: Session
+    known: Follower | None = None  # the resident's follower row, read once per event (see follower_row)
+    looked_up: bool = False
 
     @property
     def config(self) -> MunicipalityConfig:
         return self.tenant.config
+
+    def follower_row(self) -> Follower | None:
+        """The follower writing in their own chat (None in groups or before their first contact), read once per
+        event: handlers ask for it several times (consultation, language, feedback, preferences)."""
+        if not self.looked_up:
+            self.looked_up = True
+            if self.event.user_id and not self.event.in_group:
+                self.known = find_follower(self.session, self.tenant.id, self.event.user_id)
+        return self.known
 
 
 def upsert_follower(session: Session, municipality_id: int, user_id: str, status: str | None = None) -> Follower:
@@ -102,7 +113,10 @@ def resident(ctx: Context) -> Follower | None:
     user_id = ctx.event.user_id
     if not user_id or ctx.event.in_group:
         return None
-    return upsert_follower(ctx.session, ctx.tenant.id, user_id)
+    known = ctx.follower_row()
+    if known is None:
+        known = ctx.known = upsert_follower(ctx.session, ctx.tenant.id, user_id)
+    return known
 
 
 def fallback(ctx: Context, repeated: bool = False) -> lm.Reply:
@@ -135,13 +149,12 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
                                        one_to_one(ctx))
     if word in prefs.NOTICE_WORDS or word in prefs.EMERGENCY_WORDS:
         return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, word in prefs.EMERGENCY_WORDS,
-                                   find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
-                                   if one_to_one(ctx) else None)
+                                   ctx.follower_row())
     if word in dchat.SHELTER_WORDS:
         return dchat.shelter_question(ctx.session, ctx.tenant.id, ctx.config)
     if word in dchat.AED_WORDS:
         if ctx.event.user_id and not ctx.event.in_group:
-            dchat.remember(upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id), "aed")
+            dchat.remember(resident(ctx), "aed")
         return [cards.ask_location(t("aed.ask"))]
     if word in CONTACT_WORDS:
         return consultation.with_offer(conversation.contact_reply(ctx.config, in_disaster(ctx)), ctx.config,
@@ -149,7 +162,9 @@ def command_reply(ctx: Context, text: str) -> lm.Reply | None:
     if word in prefs.SETTINGS_WORDS:
         if not ctx.event.user_id or ctx.event.in_group:
             return [lm.text(t("settings.one_to_one"))]
-        return prefs.settings_reply(ctx.config, upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id))
+        follower = resident(ctx)
+        assert follower is not None
+        return prefs.settings_reply(ctx.config, follower)
     return None
 
 
@@ -159,7 +174,7 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     if fold(text).replace(" ", "") in MENU_WORDS:
         return m.categories(ctx.config)
     if one_to_one(ctx) and ctx.config.consultation:
-        known = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+        known = ctx.follower_row()
         taken = consultation.take_message(ctx.session, ctx.tenant.id, ctx.config, known, text, dchat.pending(known))
         if taken is not None:
             return taken
@@ -223,8 +238,7 @@ def on_message(ctx: Context) -> lm.Reply:
     if event.message_type == "text":
         return answer_text(ctx, str(event.message.get("text", "")))
     if event.message_type == "location":
-        follower = upsert_follower(ctx.session, ctx.tenant.id, event.user_id) \
-            if event.user_id and not event.in_group else None
+        follower = resident(ctx)
         return dchat.on_location(ctx.session, ctx.tenant.id, ctx.config, follower, event.message)
     return m.non_text_hint(ctx.config, event.message_type)
 
@@ -232,12 +246,13 @@ def on_message(ctx: Context) -> lm.Reply:
 def on_follow(ctx: Context) -> lm.Reply:
     """Welcome in the resident's language: one they chose earlier, else their LINE profile's (asked once per
     follow; LINE leaves it out without the user's consent, and then it is Japanese)."""
-    known = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None
+    known = ctx.follower_row()
     profile = None
     if one_to_one(ctx) and (known is None or known.language_source != "chosen"):
         profile = ctx.runtime.line_client(ctx.config.slug).profile_language(str(ctx.event.user_id))
     if ctx.event.user_id:
-        upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
+        followed = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id, "following")
+        ctx.known = followed if one_to_one(ctx) else None
     follower = resident(ctx)
     if follower is not None:
         follower.emergency_seen_id = None  # a new (or returning) friend reads the emergency in full
@@ -321,7 +336,7 @@ def postback_bring(ctx: Context, params: Params) -> lm.Reply:
 
 def postback_feedback(ctx: Context, params: Params) -> lm.Reply:
     helpful = params.text("v", "0") == "1"
-    follower = find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None
+    follower = ctx.follower_row()
     service.record_feedback(ctx.session, ctx.tenant.id, params.number("q"), params.number("entry"), helpful,
                             follower.id if follower else None)
     if helpful:
@@ -365,7 +380,8 @@ def postback_preferences(ctx: Context, params: Params) -> lm.Reply:
     """配信設定: show them, choose a district, toggle a topic, set the district (one resident, not a group)."""
     if not ctx.event.user_id or ctx.event.in_group:
         return []
-    follower = upsert_follower(ctx.session, ctx.tenant.id, ctx.event.user_id)
+    follower = resident(ctx)
+    assert follower is not None
     action, name = params.text("action"), params.text("name")
     if action == "districts":
         return prefs.district_choices(ctx.config)
@@ -394,7 +410,7 @@ def postback_language(ctx: Context, params: Params) -> lm.Reply:
 
 def postback_notices(ctx: Context, params: Params) -> lm.Reply:
     return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, params.text("emergency", "0") == "1",
-                               find_follower(ctx.session, ctx.tenant.id, ctx.event.user_id) if one_to_one(ctx) else None)
+                               ctx.follower_row())
 
 
 POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {

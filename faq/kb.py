@@ -1,8 +1,9 @@
 """Build and cache one matcher per municipality, rebuilt when its knowledge base changes.
 
 The cache key is a cheap aggregate over the municipality's entries (count, highest id, sum of
-revisions, latest update). Every lookup re-reads it — one indexed query — so an edit saved by any
-process (CLI, console, another gunicorn worker) reaches every process's next question.
+revisions, latest update), re-read at most once a second per process — one indexed query — so an edit saved by
+any process (CLI, console, another gunicorn worker) reaches every process's questions within a second, and this
+process's own commits reach them at once.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, func, literal, select, union_all
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from core.metrics import MATCHER_REBUILDS
 from core.tenancy import MunicipalityConfig
@@ -180,11 +181,54 @@ def entry_vectors(session: Session, texts: list[tuple[list[str], str]], translat
                            np.asarray(gist, dtype=np.float32), extra, owners)
 
 
+# The knowledge-base version is read again at most this often per process (it was ~3 ms of every question): an
+# edit saved in another process reaches this one's questions within this time; one committed in this process
+# (the console, the CLI, tests) reaches them at once (``kb_generation``).
+VERSION_TTL_S = 1.0
+KB_TABLES = frozenset({FaqEntry.__tablename__, Procedure.__tablename__, Place.__tablename__,
+                       SynonymSet.__tablename__})
+_generation = [0]
+_generation_lock = threading.Lock()
+
+
+def kb_generation() -> int:
+    """Bumped whenever a session of this process commits a change to the knowledge base."""
+    return _generation[0]
+
+
+@event.listens_for(Session, "before_flush")
+def _note_kb_flush(session: Session, flush_context: object, instances: object) -> None:
+    if any(getattr(obj, "__tablename__", "") in KB_TABLES for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["kb_changed"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_kb_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", "") in KB_TABLES:
+            state.session.info["kb_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_kb_generation(session: Session) -> None:
+    if session.info.pop("kb_changed", False):
+        with _generation_lock:
+            _generation[0] += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_kb_change(session: Session) -> None:
+    session.info.pop("kb_changed", None)
+
+
 @dataclass
 class _Cached:
     version: tuple[object, ...]
     synonyms_key: tuple[object, ...]
     matcher: Matcher
+    checked_at: float = 0.0  # monotonic time the version was last read
+    generation: int = -1  # kb_generation() when it was read
 
 
 # A rebuild that took at most this long last time is waited for (so a staff member's save is answered by the
@@ -225,16 +269,22 @@ class MatcherCache:
         return cached.matcher if cached and cached.version == version and cached.synonyms_key == key else None
 
     def get(self, session: Session, municipality_id: int, config: MunicipalityConfig) -> Matcher:
+        cached = self._cached.get(municipality_id)
+        now, generation = time.monotonic(), kb_generation()
+        if cached is not None and cached.generation == generation and now - cached.checked_at < VERSION_TTL_S:
+            return cached.matcher  # checked less than a second ago, and nothing changed here since
         version, key, staff_groups = self._state(session, municipality_id, config)
         matcher = self._fresh(municipality_id, version, key)
         if matcher is not None:
+            assert cached is not None
+            cached.checked_at, cached.generation = now, generation
             return matcher
         previous = self._cached.get(municipality_id)
         if previous is None or self._sessions is None:
             with self._lock:
                 matcher = self._fresh(municipality_id, version, key)
                 if matcher is None:
-                    matcher = self._build(session, municipality_id, config, version, key, staff_groups)
+                    matcher = self._build(session, municipality_id, config, version, key, staff_groups, generation)
                 return matcher
         done = self._rebuild_in_background(municipality_id, config)
         if self._expected_build_s(municipality_id, version) <= QUICK_BUILD_S:
@@ -250,8 +300,10 @@ class MatcherCache:
         return last * max(1.0, kb_size(version) / size)
 
     def _build(self, session: Session, municipality_id: int, config: MunicipalityConfig,
-               version: tuple[object, ...], key: tuple[object, ...], staff_groups: list[list[str]]) -> Matcher:
-        """Build and cache (call with ``_lock`` held, or from the one rebuild thread of this municipality)."""
+               version: tuple[object, ...], key: tuple[object, ...], staff_groups: list[list[str]],
+               generation: int) -> Matcher:
+        """Build and cache (call with ``_lock`` held, or from the one rebuild thread of this municipality).
+        ``generation``: kb_generation() read before ``version`` (a commit in between is seen by the next question)."""
         started = time.monotonic()
         normalizer = self._normalizers.get(key)
         if normalizer is None:
@@ -259,7 +311,7 @@ class MatcherCache:
             self._normalizers = {k: v for k, v in self._normalizers.items() if k[0] != config.slug}
             self._normalizers[key] = normalizer
         matcher = build_matcher(session, municipality_id, config, normalizer)
-        self._cached[municipality_id] = _Cached(version, key, matcher)
+        self._cached[municipality_id] = _Cached(version, key, matcher, time.monotonic(), generation)
         self._build_s[municipality_id] = time.monotonic() - started
         self._build_size[municipality_id] = kb_size(version)
         MATCHER_REBUILDS.inc()
@@ -280,9 +332,10 @@ class MatcherCache:
         assert self._sessions is not None
         try:
             with self._sessions() as session:
+                generation = kb_generation()
                 version, key, staff_groups = self._state(session, municipality_id, config)
                 if self._fresh(municipality_id, version, key) is None:
-                    self._build(session, municipality_id, config, version, key, staff_groups)
+                    self._build(session, municipality_id, config, version, key, staff_groups, generation)
                 session.commit()  # vectors backfilled for texts stored without them (search.vectors.load_vectors)
         except Exception:  # noqa: BLE001 - the previous matcher keeps answering; the next question retries
             log.exception("matcher rebuild failed municipality_id=%s", municipality_id)

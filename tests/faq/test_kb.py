@@ -57,3 +57,23 @@ def test_a_slow_rebuild_runs_in_the_background_while_the_previous_matcher_answer
     while current(rt, tenant) is previous and time.monotonic() < deadline:
         time.sleep(0.05)
     assert current(rt, tenant).match("ドローンを飛ばしてよい場所").top.key == "test-drone"
+
+
+def test_another_processs_edit_reaches_questions_within_the_version_ttl(app, monkeypatch) -> None:
+    """The version is re-read at most every VERSION_TTL_S: a change committed outside this process's sessions (here
+    a raw SQL update, as another worker's commit looks from here) is seen once that time has passed; a commit
+    through this process's sessions is seen at once (test_a_quick_rebuild_is_waited_for)."""
+    from sqlalchemy import text
+
+    monkeypatch.setattr(faq.kb, "VERSION_TTL_S", 0.3)
+    rt = app.extensions["machimado"]
+    tenant = rt.default_tenant()
+    add_entry(rt, tenant.id)
+    before = current(rt, tenant)
+    with rt.engine.begin() as connection:  # not a Session: this process's cache is not told
+        connection.execute(text("UPDATE faq_entries SET question = 'ドローン練習場の申請', revision = revision + 1 "
+                                "WHERE key = 'test-drone'"))
+    assert current(rt, tenant) is before  # within the TTL: the cached matcher answers
+    time.sleep(0.35)
+    after = current(rt, tenant)
+    assert after is not before and after.match("ドローン練習場の申請").top.key == "test-drone"
