@@ -484,16 +484,17 @@ def test_an_english_resident_is_answered_in_english_switches_to_easy_japanese_an
     say(lan, "How do I register my dog?", "This answer is only available in Japanese")
     lan.screenshot(path=str(ARTIFACTS / "15-english-resident.png"))
 
-    say(lan, "menu", "You can browse frequently asked questions by topic")
-    lan.locator(".quick button", has_text="Language / 言語").last.click()
-    lan.locator(".quick button", has_text="やさしい にほんご").click()
-    expect(talk).to_contain_text("やさしい 日本語で 答えます", timeout=10000)
+    def switch(menu_word: str, menu_shown: str, language: str, confirmed: str) -> None:
+        """Open the menu, tap Language / 言語, choose ``language``."""
+        say(lan, menu_word, menu_shown)
+        lan.locator(".quick button", has_text="Language / 言語").last.click()
+        lan.locator(".quick button", has_text=language).click()
+        expect(talk).to_contain_text(confirmed, timeout=10000)
+
+    switch("menu", "You can browse frequently asked questions by topic", "やさしい にほんご", "やさしい 日本語で 答えます")
     say(lan, "ごみの収集日を知りたい", "ごみを 出す 日は、住んで いる 場所で 違います")
     lan.screenshot(path=str(ARTIFACTS / "15-easy-japanese.png"))
-    say(lan, "メニュー", "よく ある 質問を 分野から 探せます")
-    lan.locator(".quick button", has_text="Language / 言語").last.click()
-    lan.locator(".quick button", has_text="English").click()
-    expect(talk).to_contain_text("I will answer in English", timeout=10000)
+    switch("メニュー", "よく ある 質問を 分野から 探せます", "English", "I will answer in English")
 
     console, bot_url = console_login(page, demo_url)
     console.goto(bot_url + "/admin/notices/new?template=hinanjo-kaisetsu")
