@@ -30,10 +30,6 @@ def words(key: str) -> frozenset[str]:
     return frozenset(fold(w).replace(" ", "") for w in CATALOG.words(key))
 
 
-def lang() -> str:
-    return i18n.current()
-
-
 def japanese() -> bool:
     """Is the reply in plain Japanese (where the municipality's own wording, e.g. its greeting, is used)?"""
     return i18n.current() == i18n.JA

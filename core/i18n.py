@@ -40,10 +40,7 @@ LANGUAGES: dict[str, str] = {
     "ne": "नेपाली",
     "id": "Bahasa Indonesia",
 }
-# Languages the sentence encoder reads (USE multilingual v3): questions in the others are matched poorly, and
-# the bot says so (questions work best in English or やさしい日本語).
-ENCODER_READS = frozenset({"ja", "ja-easy", "en", "zh-Hans", "zh-Hant", "ko", "pt"})
-
+# LINE profile tags that name a language the bot speaks under another code
 _ALIASES = {
     "zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "zh-hans": "zh-Hans",
     "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-mo": "zh-Hant", "zh-hant": "zh-Hant",
