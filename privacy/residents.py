@@ -90,9 +90,10 @@ def export(session: Session, municipality_id: int, follower: Follower) -> dict[s
     notices = {notice.id: notice for _, notice in _batches_with(session, municipality_id, follower.line_user_id)}
     return {
         "resident": {"line_user_id": follower.line_user_id, "status": follower.status, "language": follower.language,
+                     "language_source": follower.language_source, "menu": follower.menu,
                      "topics": follower.topics, "district": follower.district,
                      "followed_at": _at(follower.followed_at), "unfollowed_at": _at(follower.unfollowed_at)},
-        "questions": [{"at": _at(q.created_at), "text": q.text, "outcome": q.outcome,
+        "questions": [{"at": _at(q.created_at), "text": q.text, "outcome": q.outcome, "language": q.language,
                        "answered_with": entries.get(q.chosen_entry_id or q.top_entry_id or 0)} for q in questions],
         "feedback": [{"at": _at(f.created_at), "helpful": f.helpful} for f in feedback],
         "consultations": [{"number": c.id, "status": c.status, "opened_at": _at(c.created_at),
