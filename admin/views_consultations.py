@@ -9,6 +9,7 @@ from admin.auth import audit, current_municipality_id, current_municipality_slug
 from admin.blueprint import blueprint
 from admin.consultations import bot_history
 from admin.runtime import runtime, tenant_of
+from core.models import Follower
 from desk import service as desk
 from desk.models import Consultation, ConsultationMessage
 
@@ -32,7 +33,9 @@ def consultations() -> ResponseReturnValue:
 @requires("consult")
 def consultation(consultation_id: int) -> ResponseReturnValue:
     item = consultation_or_404(consultation_id)
+    resident = db().get(Follower, item.follower_id) if item.follower_id else None
     return render_template("admin/consultation.html", c=item, messages=desk.messages_of(db(), item),
+                           language=resident.language if resident else None,
                            history=bot_history(db(), item), outcomes=OUTCOMES, max_text=desk.MAX_TEXT)
 
 

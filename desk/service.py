@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import i18n
 from core.models import Follower
 from core.timeutil import as_utc, utcnow
 from desk.models import Consultation, ConsultationMessage
@@ -101,8 +102,17 @@ def waiting_count(session: Session, municipality_id: int) -> int:
                ConsultationMessage.sender == "resident")) or 0)
 
 
-def reply_messages(desk: str, text: str) -> list[dict]:
-    return [lm.text(f"【{desk}からのお返事】\n{text}")]
+# The line above a staff reply, in the resident's language (staff write the reply itself; the console shows them
+# the resident's language so they can write plainly, in やさしい日本語 or in English).
+REPLY_HEADS = {"ja": "【{desk}からのお返事】", "ja-easy": "【{desk}からの 返事】", "en": "[Reply from {desk}]",
+               "zh-Hans": "【{desk}的回复】", "zh-Hant": "【{desk}的回覆】", "ko": "【{desk}의 답변】",
+               "vi": "[Trả lời từ {desk}]", "pt": "[Resposta de {desk}]", "tl": "[Sagot mula sa {desk}]",
+               "ne": "[{desk} बाट जवाफ]", "id": "[Balasan dari {desk}]"}
+
+
+def reply_messages(desk: str, text: str, language: str | None = None) -> list[dict]:
+    code = i18n.chain(i18n.resolve(language))[0]
+    return [lm.text(REPLY_HEADS.get(code, REPLY_HEADS["ja"]).format(desk=desk) + f"\n{text}")]
 
 
 def send(session: Session, client: LineClient, consultation: Consultation, message: ConsultationMessage,
@@ -112,7 +122,8 @@ def send(session: Session, client: LineClient, consultation: Consultation, messa
     if follower is None or follower.status != "following":
         message.status, message.error = "failed", "友だち登録が解除されているため、送れません。"
         return False
-    result = client.push(follower.line_user_id, reply_messages(desk, message.text), retry_key=message.retry_key)
+    result = client.push(follower.line_user_id, reply_messages(desk, message.text, follower.language),
+                         retry_key=message.retry_key)
     if result.delivered:
         message.status, message.error = "sent", ""
         return True
