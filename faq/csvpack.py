@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from core import i18n
 from core.csvsafe import neutralise, restore
 from faq.packs import PackError, validate_entry
 
@@ -14,15 +15,24 @@ COLUMNS = ("id", "category", "question", "alt_questions", "answer", "keywords", 
 SEP = " / "
 
 
+def translation_columns(languages: list[str]) -> list[str]:
+    """question_en, answer_en, … for the languages given (a translator can work in Excel)."""
+    return [f"{kind}_{lang}" for lang in languages for kind in ("question", "answer")]
+
+
 def to_csv(snapshots: list[dict[str, Any]]) -> str:
+    """Every entry a row; a question and an answer column per language any entry has a translation in."""
+    languages = [lang for lang in i18n.LANGUAGES if any(lang in (s.get("translations") or {}) for s in snapshots)]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow([*COLUMNS, *translation_columns(languages)])
     for s in snapshots:
+        translations = s.get("translations") or {}
+        extra = [translations.get(lang, {}).get(kind, "") for lang in languages for kind in ("question", "answer")]
         writer.writerow([neutralise(v) for v in (
             s["id"], s["category"], s["question"], SEP.join(s["alt_questions"]), s["answer"], SEP.join(s["keywords"]),
             SEP.join(f"{link['label']}|{link['url']}" for link in s["links"]), s["department"], s["contact"],
-            "1" if s["active"] else "0")])
+            "1" if s["active"] else "0", *extra)])
     return "\ufeff" + out.getvalue()
 
 
@@ -53,6 +63,11 @@ def from_csv(data: bytes, filename: str = "faq.csv") -> list[dict[str, Any]]:
                "category": row.get("category", ""), "alt_questions": split(row.get("alt_questions")),
                "keywords": split(row.get("keywords")), "links": links, "department": row.get("department", ""),
                "contact": row.get("contact", ""), "active": (row.get("active") or "1").strip() not in ("0", "false")}
+        languages = [lang for lang in i18n.LANGUAGES if f"answer_{lang}" in row or f"question_{lang}" in row]
+        if languages:  # the file has translation columns: they say what the entry's translations are
+            raw["translations"] = {lang: {"question": row.get(f"question_{lang}") or "",
+                                          "answer": row.get(f"answer_{lang}") or ""}
+                                   for lang in languages if (row.get(f"answer_{lang}") or "").strip()}
         entry = validate_entry(raw, f"{filename}:{line}", errors)
         if entry:
             entries.append(entry)

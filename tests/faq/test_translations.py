@@ -52,3 +52,18 @@ def test_an_import_without_translations_keeps_the_entrys_own(app) -> None:
         assert entry is not None and set(entry.translations or {}) == {"en", "ja-easy"}
         assert entry.snapshot()["translations"]["en"]["question"] == "How to put out garbage"
         session.commit()
+
+
+def test_translations_round_trip_through_csv_for_a_translator_in_excel() -> None:
+    from faq.csvpack import from_csv, to_csv
+
+    entry = parse_pack(PACK)[0]
+    plain = {**entry, "id": "other", "translations": None}
+    text = to_csv([entry, plain])
+    header = text.lstrip("\ufeff").splitlines()[0]
+    assert header.endswith("question_ja-easy,answer_ja-easy,question_en,answer_en")
+    back = from_csv(text.encode("utf-8"))
+    assert back[0]["translations"] == entry["translations"] and back[1]["translations"] is None
+    # a file without translation columns says nothing about them (the entry keeps its own)
+    old_style = "\n".join(line.rsplit(",", 4)[0] for line in text.lstrip("\ufeff").splitlines())
+    assert "translations" not in from_csv(old_style.encode("utf-8"))[1]
