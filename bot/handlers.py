@@ -410,7 +410,7 @@ def postback_language(ctx: Context, params: Params) -> lm.Reply:
 
 def postback_notices(ctx: Context, params: Params) -> lm.Reply:
     return prefs.notices_reply(ctx.session, ctx.tenant.id, ctx.config, params.text("emergency", "0") == "1",
-                               ctx.follower_row())
+                               ctx.follower_row(), params.number("part") or 0)
 
 
 POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {

@@ -76,15 +76,26 @@ def set_district(config: MunicipalityConfig, follower: Follower, name: str) -> s
 
 
 def notices_reply(session: Session, municipality_id: int, config: MunicipalityConfig,
-                  emergency_only: bool, follower: Follower | None) -> list[dict[str, Any]]:
+                  emergency_only: bool, follower: Follower | None, part: int = 0) -> list[dict[str, Any]]:
     """The current notices meant for this resident: their district and topics, as delivery chose them
-    (broadcasts.audience.wants); in a group, those meant for everyone."""
+    (broadcasts.audience.wants); in a group, those meant for everyone. One screen at a time (``part``), with
+    「続きを読む」 for the next."""
     topics, district = (follower.topics, follower.district) if follower is not None else (None, None)
     notices = [n for n in current_notices(session, municipality_id, emergency_only, limit=50)
                if wants(topics, district, Target.of(n))][:5]
     if not notices:
         return [lm.text(t("notices.none_emergency" if emergency_only else "notices.none"), m.category_menu(config))]
-    return [notices_text(notices, t("notices.heading_emergency" if emergency_only else "notices.heading"))]
+    full = notices_text(notices, t("notices.heading_emergency" if emergency_only else "notices.heading"))["text"]
+    pages = m.screens(full)
+    part = max(0, min(part, len(pages) - 1))
+    if len(pages) == 1:
+        return [lm.text(full)]
+    shown = f"{pages[part]}\n\n（{part + 1}/{len(pages)}）"
+    if part == len(pages) - 1:
+        return [lm.text(shown)]
+    more = lm.postback_item(label("answer.more"), lm.postback_data("notices", emergency=int(emergency_only),
+                                                                   part=part + 1), label("answer.more"))
+    return [lm.text(shown, [more])]
 
 
 def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:

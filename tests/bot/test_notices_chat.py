@@ -178,3 +178,21 @@ def test_in_disaster_mode_the_emergency_is_shown_in_full_once_per_resident(app, 
     run_worker(app)
     post_webhook(client, body_of(text_event("宇宙船の操縦方法", USER)))
     assert "南地区にも避難指示" in last_reply(fake_line)[0]["text"]  # a new emergency: in full again
+
+
+def test_a_long_list_of_notices_comes_one_screen_at_a_time(app, client, fake_line) -> None:
+    add_followers(app, fake_line, 1)
+    for n in range(1, 6):
+        make_notice(app, title=f"お知らせ{n}", body=f"{n}番目のお知らせの本文です。" * 12)
+    run_worker(app)
+    post_webhook(client, body_of(text_event("お知らせ", USER)))
+    first = last_reply(fake_line)[0]
+    assert "（1/" in first["text"] and first["quickReply"]["items"][0]["action"]["label"] == "続きを読む"
+    seen, data = first["text"], first["quickReply"]["items"][0]["action"]["data"]
+    while data:
+        post_webhook(client, body_of(event_of("postback", USER, postback={"data": data})))
+        shown = last_reply(fake_line)[0]
+        seen += shown["text"]
+        items = (shown.get("quickReply") or {}).get("items") or []
+        data = items[0]["action"]["data"] if items else ""
+    assert all(f"お知らせ{n}" in seen for n in range(1, 6))
