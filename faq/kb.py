@@ -1,7 +1,7 @@
 """Build and cache one matcher per municipality, rebuilt when its knowledge base changes.
 
 The cache key is a cheap aggregate over the municipality's entries (count, highest id, sum of
-revisions, latest update), re-read at most once a second per process — one indexed query — so an edit saved by
+revisions, latest update), re-read at most twice a second per process — one indexed query — so an edit saved by
 any process (CLI, console, another gunicorn worker) reaches every process's questions within a second, and this
 process's own commits reach them at once.
 """
@@ -182,9 +182,9 @@ def entry_vectors(session: Session, texts: list[tuple[list[str], str]], translat
 
 
 # The knowledge-base version is read again at most this often per process (it was ~3 ms of every question): an
-# edit saved in another process reaches this one's questions within this time; one committed in this process
-# (the console, the CLI, tests) reaches them at once (``kb_generation``).
-VERSION_TTL_S = 1.0
+# edit saved in another process reaches this one's questions within this time plus the rebuild; one committed in
+# this process (the console, the CLI, tests) reaches them at once (``kb_generation``).
+VERSION_TTL_S = 0.5
 KB_TABLES = frozenset({FaqEntry.__tablename__, Procedure.__tablename__, Place.__tablename__,
                        SynonymSet.__tablename__})
 _generation = [0]
@@ -234,6 +234,7 @@ class _Cached:
 # A rebuild that took at most this long last time is waited for (so a staff member's save is answered by the
 # very next question); a longer one (a large import) runs in the background while the previous matcher answers.
 QUICK_BUILD_S = 1.0
+LOCAL_EDIT_BUILD_S = 3.0
 
 
 class MatcherCache:
@@ -287,8 +288,11 @@ class MatcherCache:
                     matcher = self._build(session, municipality_id, config, version, key, staff_groups, generation)
                 return matcher
         done = self._rebuild_in_background(municipality_id, config)
-        if self._expected_build_s(municipality_id, version) <= QUICK_BUILD_S:
-            done.wait(timeout=3 * QUICK_BUILD_S)
+        # A change committed in this process (a staff member's save in the console) is waited for longer: the
+        # console promises the very next question is answered with it, even on a busy machine.
+        quick = LOCAL_EDIT_BUILD_S if previous.generation != generation else QUICK_BUILD_S
+        if self._expected_build_s(municipality_id, version) <= quick:
+            done.wait(timeout=3 * quick)
         return self._cached[municipality_id].matcher
 
     def _expected_build_s(self, municipality_id: int, version: tuple[object, ...]) -> float:
