@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from admin.models import LoginThrottle
+from core.db import insert_for
 
 WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
@@ -30,7 +29,7 @@ def limit_of(key: str) -> int:
 def reserve(session: Session, key: str, now: datetime) -> int | None:
     """Count one attempt on ``key``: the count in the window including this one, or None when the key is
     locked or its window's tries are used up (then the password is not even checked)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     session.execute(insert(LoginThrottle).values(key=key, failures=0, window_start=now)
                     .on_conflict_do_nothing(index_elements=["key"]))
     expired = LoginThrottle.window_start < now - WINDOW

@@ -13,14 +13,12 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.handlers import HANDLERS, Context
 from bot.runtime import Runtime
 from core import i18n
-from core.db import session_scope, unavailable
+from core.db import insert_for, session_scope, unavailable
 from core.models import ProcessedEvent
 from core.tenancy import Tenant
 from core.timeutil import utcnow
@@ -39,7 +37,7 @@ def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
     """Record the event as processed; False when it already was (a delivery of the same event handled
     concurrently got there first: the unique key decides). One statement — INSERT … ON CONFLICT DO NOTHING
     RETURNING — where a savepoint and an ORM flush used to be."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     inserted = session.execute(insert(ProcessedEvent).values(
         municipality_id=tenant.id, dedupe_key=event.dedupe_key(), event_type=event.type[:40], received_at=utcnow())
         .on_conflict_do_nothing(index_elements=["municipality_id", "dedupe_key"]).returning(ProcessedEvent.id))

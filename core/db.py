@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import ForeignKey, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -40,6 +42,12 @@ def municipality_column(**column: Any) -> Any:
 def affected_rows(session: Session, statement: Executable) -> int:
     """Run an UPDATE or DELETE and return how many rows it changed (guarded updates check for 1)."""
     return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def insert_for(session: Session) -> Any:
+    """The ``insert`` of the session's database (PostgreSQL's or SQLite's): both have ON CONFLICT DO NOTHING and
+    RETURNING, which the portable ``insert`` lacks."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def make_engine(url: str) -> Engine:

@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import DateTime, LargeBinary, String, UniqueConstraint, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base
+from core.db import Base, insert_for
 from core.timeutil import utcnow
 from search.token_memo import TokenMemo
 
@@ -204,7 +202,7 @@ def insert_vectors(session: Session, vectors: dict[str, np.ndarray]) -> None:
     is skipped instead of failing the caller's transaction."""
     rows = [{"model": MODEL, "digest": k, "vector": v.astype(np.float16).tobytes(), "created_at": utcnow()}
             for k, v in vectors.items()]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     for start in range(0, len(rows), 500):
         session.execute(insert(TextVector).values(rows[start:start + 500])
                         .on_conflict_do_nothing(index_elements=["model", "digest"]))
