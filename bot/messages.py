@@ -56,10 +56,8 @@ def feedback_question(entry_id: int, log_id: int | None) -> Message:
 def translation(entry: Any) -> dict[str, str] | None:
     """The entry's question and answer in the reply's language, when the knowledge base has them."""
     found = getattr(entry, "translations", None) or {}
-    for code in i18n.chain(i18n.current()):
-        if isinstance(found.get(code), dict) and found[code].get("answer"):
-            return found[code]
-    return None
+    code = i18n.best(i18n.current(), (k for k, v in found.items() if isinstance(v, dict) and v.get("answer")))
+    return found[code] if code else None
 
 
 def question_of(entry: Any) -> str:

@@ -111,11 +111,11 @@ def notices_text(notices: list[Any], heading: str) -> dict[str, Any]:
 def localized_notice(notice: Any) -> tuple[str, str]:
     """A notice's title and body in the resident's language when it was written from a template that has that
     language (broadcasts.templates), else as staff wrote it."""
-    found = (getattr(notice, "translations", None) or {})
-    for code in i18n.chain(i18n.current()):
-        if isinstance(found.get(code), dict):
-            return found[code].get("title") or notice.title, found[code].get("body") or notice.body
-    return notice.title, notice.body
+    found = getattr(notice, "translations", None) or {}
+    code = i18n.best(i18n.current(), (k for k, v in found.items() if isinstance(v, dict)))
+    if code is None:
+        return notice.title, notice.body
+    return found[code].get("title") or notice.title, found[code].get("body") or notice.body
 
 
 def emergency_pointer() -> str:

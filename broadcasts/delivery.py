@@ -75,9 +75,7 @@ def by_language(session: Session, notice: Notice, audience: list[str]) -> dict[s
         Follower.language != i18n.JA)).all())
     groups: dict[str | None, list[str]] = {None: []}
     for user in audience:
-        language = spoken.get(user)
-        chosen = next((code for code in i18n.chain(language) if code in languages), None) if language else None
-        groups.setdefault(chosen, []).append(user)
+        groups.setdefault(i18n.best(spoken.get(user), languages), []).append(user)
     return {k: v for k, v in groups.items() if v} or {None: []}
 
 

@@ -163,10 +163,8 @@ def menu_for(state: MunicipalityState, language: str | None, large: bool = False
     language (a mixed one reads やさしい日本語); None when menus were never deployed."""
     ids = state.rich_menus or {}
     name = "disaster" if state.disaster_mode else ("large" if large else "normal")
-    for code in i18n.chain(i18n.resolve(language)):
-        if menu_key(name, code) in ids:
-            return ids[menu_key(name, code)]
-    return ids.get(name)
+    code = i18n.best(language, (c for c in i18n.LANGUAGES if menu_key(name, c) in ids))
+    return ids[menu_key(name, code)] if code else ids.get(name)
 
 
 def is_default(state: MunicipalityState, menu_id: str | None) -> bool:

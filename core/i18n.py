@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,13 @@ def resolve(tag: str | None) -> str:
 def chain(lang: str) -> tuple[str, ...]:
     """The catalog languages to read for ``lang``, best first (a mixed reply reads two)."""
     return (EASY, "en") if lang == MIXED else (lang,)
+
+
+def best(language: str | None, available: Iterable[str]) -> str | None:
+    """The first of ``language``'s catalog languages (``chain``; a LINE tag is resolved first) that is in
+    ``available`` — a translation, a menu, a heading — or None (then the Japanese is used)."""
+    offered = set(available)
+    return next((code for code in chain(resolve(language)) if code in offered), None)
 
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("machimado_language", default=JA)

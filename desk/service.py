@@ -111,8 +111,8 @@ REPLY_HEADS = {"ja": "【{desk}からのお返事】", "ja-easy": "【{desk}か�
 
 
 def reply_messages(desk: str, text: str, language: str | None = None) -> list[dict]:
-    code = i18n.chain(i18n.resolve(language))[0]
-    return [lm.text(REPLY_HEADS.get(code, REPLY_HEADS["ja"]).format(desk=desk) + f"\n{text}")]
+    head = REPLY_HEADS[i18n.best(language, REPLY_HEADS) or i18n.JA]
+    return [lm.text(head.format(desk=desk) + f"\n{text}")]
 
 
 def send(session: Session, client: LineClient, consultation: Consultation, message: ConsultationMessage,
