@@ -78,7 +78,7 @@ def open_now(hours: str, now: datetime | None = None) -> bool | None:
 
 
 def greeting_reply(config: MunicipalityConfig) -> lm.Reply:
-    return [lm.text(t("greeting", city=config.name), [*m.category_menu(config)[:12], m.language_item()])]
+    return [lm.text(t("greeting", city=config.name), m.menu_items(config))]
 
 
 def thanks_reply() -> lm.Reply:

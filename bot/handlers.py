@@ -405,7 +405,7 @@ def postback_language(ctx: Context, params: Params) -> lm.Reply:
     follower.language, follower.language_source = code, "chosen"
     show_menu(ctx, follower)
     with i18n.using(code):
-        return [lm.text(t("language.set"), [*m.category_menu(ctx.config)[:12], m.language_item()])]
+        return [lm.text(t("language.set"), m.menu_items(ctx.config))]
 
 
 def postback_notices(ctx: Context, params: Params) -> lm.Reply:

@@ -26,18 +26,23 @@ def language_item() -> dict[str, Any]:
     return postback_item(label("language.menu"), postback_data("language"), label("language.menu"))
 
 
+def menu_items(config: MunicipalityConfig) -> list[dict[str, Any]]:
+    """The fields to browse and 「Language / 言語」 (LINE shows at most 13 quick replies)."""
+    return [*category_menu(config)[:12], language_item()]
+
+
 def welcome(config: MunicipalityConfig) -> list[Message]:
     """The municipality's own greeting in Japanese; the catalog's in other languages (with what works best)."""
     greeting = config.greeting if japanese() else t("welcome.greeting", city=config.name)
     body = greeting
     for more in (t("welcome.more"), t("welcome.language_hint")):
         body = body + "\n\n" + more if more else body
-    return [text(body, [*category_menu(config)[:12], language_item()])]
+    return [text(body, menu_items(config))]
 
 
 def categories(config: MunicipalityConfig) -> list[Message]:
     """よくある質問 / メニュー: the fields to browse (the welcome is for following, not for every tap)."""
-    return [text(t("categories"), [*category_menu(config)[:12], language_item()])]
+    return [text(t("categories"), menu_items(config))]
 
 
 def feedback_items(entry_id: int, log_id: int | None) -> list[dict[str, Any]]:

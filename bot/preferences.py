@@ -56,7 +56,7 @@ def toggle_topic(config: MunicipalityConfig, follower: Follower, topic: str) -> 
     else:
         current.append(topic)
         note = t("settings.topic_on", topic=topic)
-    follower.topics = [t for t in config.topics if t in current]
+    follower.topics = [name for name in config.topics if name in current]
     return note
 
 
