@@ -19,7 +19,7 @@ from core import i18n
 from faq.csvpack import to_csv
 from faq.jobs import create_job, parse_upload, stalled, start_job
 from faq.lint import duplicates_of
-from faq.models import FaqEntry, FaqRevision, ImportJob, QuestionLog
+from faq.models import FaqEntry, FaqRevision, ImportJob, QuestionLog, reached_entry
 from faq.packs import PackError, export_pack, save_entry, validate_entry
 
 FIELDS = ("question", "alt_questions", "answer", "category", "keywords", "links", "department", "contact", "active")
@@ -102,11 +102,14 @@ def translation_coverage(municipality_id: int) -> list[tuple[str, int, int]]:
 
 def foreign_asked(municipality_id: int) -> dict[int, int]:
     """How often residents asking in another language reached each entry (answered, or chosen from もしかして)."""
-    reached = func.coalesce(QuestionLog.chosen_entry_id, QuestionLog.top_entry_id)
-    return {entry_id: n for entry_id, n in db().execute(
-        select(reached, func.count(QuestionLog.id)).where(QuestionLog.municipality_id == municipality_id,
-                                                          QuestionLog.language.is_not(None))
-        .group_by(reached)).all() if entry_id is not None}
+    counts: dict[int, int] = {}
+    for chosen, top, outcome in db().execute(
+            select(QuestionLog.chosen_entry_id, QuestionLog.top_entry_id, QuestionLog.outcome).where(
+                QuestionLog.municipality_id == municipality_id, QuestionLog.language.is_not(None))):
+        entry_id = reached_entry(chosen, top, outcome)  # an untapped もしかして reached nothing
+        if entry_id is not None:
+            counts[entry_id] = counts.get(entry_id, 0) + 1
+    return counts
 
 
 @blueprint.route("/faq/new", methods=["GET", "POST"])
