@@ -273,7 +273,7 @@ class MatcherCache:
         cached = self._cached.get(municipality_id)
         now, generation = time.monotonic(), kb_generation()
         if cached is not None and cached.generation == generation and now - cached.checked_at < VERSION_TTL_S:
-            return cached.matcher  # checked less than a second ago, and nothing changed here since
+            return cached.matcher  # checked within VERSION_TTL_S, and nothing was committed here since
         version, key, staff_groups = self._state(session, municipality_id, config)
         matcher = self._fresh(municipality_id, version, key)
         if matcher is not None:
