@@ -26,6 +26,8 @@ class Notice(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(40), default="行政")
+    # notice: written by staff; gomi_reminder: a garbage reminder planned by gomi.reminders (listed apart)
+    kind: Mapped[str] = mapped_column(String(20), default="notice", server_default="notice")
     severity: Mapped[str] = mapped_column(String(16), default="normal")  # emergency | normal
     target: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"topics": [...], "districts": [...]}
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

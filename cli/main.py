@@ -17,6 +17,7 @@ from cli.backup import backup_cmd, restore_cmd
 from cli.broadcasts import broadcasts, disaster, richmenu
 from cli.directory import directory
 from cli.faq import faq
+from cli.gomi import gomi
 from cli.privacy import privacy_group
 from cli.support import runtime_from_env
 from core.db import session_scope
@@ -83,6 +84,7 @@ def demo(port: int, no_browser: bool) -> None:
 
 
 main.add_command(faq)
+main.add_command(gomi)
 main.add_command(admin_group)
 main.add_command(broadcasts)
 main.add_command(richmenu)

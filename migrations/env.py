@@ -9,6 +9,7 @@ import core.models  # noqa: F401  (register tables)
 import desk.models  # noqa: F401
 import directory.models  # noqa: F401
 import faq.models  # noqa: F401
+import gomi.models  # noqa: F401
 import search.vectors  # noqa: F401
 from core.db import Base
 
