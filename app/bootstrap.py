@@ -19,6 +19,9 @@ from directory.procedures import DEFAULT_PACK as PROCEDURES
 from directory.procedures import import_procedures, load_procedures
 from faq.models import FaqEntry
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
+from gomi.importer import DEMO_DATA, import_dataset
+from gomi.models import GomiCalendar
+from gomi.reader import read as read_gomi
 
 
 def init_database(runtime: Runtime, load_demo: bool = True) -> dict[str, dict[str, int]]:
@@ -46,3 +49,5 @@ def seed_directory(session: Session, municipality_id: int, demo: bool) -> None:
         for kind in ("facilities", "shelters", "aed", "events"):
             import_places(session, municipality_id, kind, (data / f"sample_{kind}.csv").read_bytes())
         apply_additions(session, municipality_id, data / "sample_additions.yaml")
+    if demo and session.get(GomiCalendar, municipality_id) is None:
+        import_dataset(session, municipality_id, read_gomi(DEMO_DATA), source="sample (demo)", username="init")

@@ -19,6 +19,8 @@ from gomi.reader import Dataset, read
 from search.normalize import hiragana_rendering
 
 PAUSE_MODES = ("skip", "shift")
+# The fictional demo city's 5374 data (a few districts, every token kind), loaded by the demo.
+DEMO_DATA = Path(__file__).parent / "data" / "sample"
 
 
 @dataclass(frozen=True)

@@ -209,8 +209,8 @@ def month_dates(spec: Spec, year: int, month: int, pauses: tuple[Pause, ...] = (
                 found.add(d)
                 d += timedelta(days=rule.step)
             continue
-        weekdays = [first + timedelta(days=i) for i in range(days) if (first + timedelta(days=i)).weekday() ==
-                    rule.weekday]
+        weekdays: list[date | None] = [first + timedelta(days=i) for i in range(days)
+                                       if (first + timedelta(days=i)).weekday() == rule.weekday]
         if mode == "shift" and pauses:
             weekdays = _shifted(weekdays, pauses)
         chosen = weekdays if rule.kind == "weekly" else weekdays[rule.nth - 1: rule.nth]
@@ -220,13 +220,14 @@ def month_dates(spec: Spec, year: int, month: int, pauses: tuple[Pause, ...] = (
     return found
 
 
-def _shifted(weekdays: list[date], pauses: tuple[Pause, ...]) -> list[date | None]:
-    moved: list[date | None] = list(weekdays)
-    for i, d in enumerate(weekdays):
+def _shifted(weekdays: list[date | None], pauses: tuple[Pause, ...]) -> list[date | None]:
+    days = [d for d in weekdays if d is not None]
+    moved: list[date | None] = list(days)
+    for i, d in enumerate(days):
         if in_pause(d, pauses):
-            for j in range(i, len(weekdays)):
-                later = weekdays[j] + timedelta(days=7)
-                moved[j] = later if later.month == weekdays[j].month else None
+            for j in range(i, len(days)):
+                later = days[j] + timedelta(days=7)
+                moved[j] = later if later.month == days[j].month else None
             break
     return moved
 
