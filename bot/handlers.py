@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import cards, consultation, conversation
+from bot import cards, consultation, conversation, gomi_chat
 from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
@@ -181,6 +181,9 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     fixed = command_reply(ctx, text)
     if fixed is not None:
         return fixed
+    gomi = gomi_reply(ctx, text)
+    if gomi is not None:
+        return gomi
     # Match before writing anything (see bot.dispatch: SQLite's write lock is held until the commit).
     result = ctx.runtime.matchers.get(ctx.session, ctx.tenant.id, ctx.config).match(text, hint=i18n.current())
     follower = resident(ctx)
@@ -210,6 +213,22 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
         qlog.outcome = "answer"
         return events
     return fallback(ctx, repeated=service.fallbacks_before(ctx.session, ctx.tenant.id, qlog) >= 1)
+
+
+def gomi_reply(ctx: Context, text: str) -> lm.Reply | None:
+    """ごみ (bot.gomi_chat): the 町名 the bot asked for, or a collection-day / 何ごみ question; None for the FAQ."""
+    if one_to_one(ctx):
+        known = ctx.follower_row()
+        waiting = dchat.pending(known)
+        if known is not None and waiting.startswith(gomi_chat.PENDING):
+            taken = gomi_chat.take_area(ctx, text, known, waiting)
+            if taken is not None:
+                return taken
+    return gomi_chat.reply(ctx, text, lambda: resident(ctx) if one_to_one(ctx) else None)
+
+
+def postback_gomi(ctx: Context, params: Params) -> lm.Reply:
+    return gomi_chat.postback(ctx, params, resident(ctx) if one_to_one(ctx) else None)
 
 
 def question_language(script: str) -> str | None:
@@ -424,6 +443,7 @@ POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
     **dict.fromkeys(("prefs", "topic", "districts", "district"), postback_preferences),
     "notices": postback_notices,
     "language": postback_language,
+    "gomi": postback_gomi,
 }
 
 

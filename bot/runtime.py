@@ -19,6 +19,7 @@ from core.models import Municipality
 from core.settings import Settings
 from core.tenancy import Tenant, sync_municipalities
 from faq.kb import MatcherCache
+from gomi.calendar import CalendarCache
 from line.client import LineClient
 from line.reply_sender import ReplySender
 
@@ -32,6 +33,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     matchers: MatcherCache = field(default_factory=MatcherCache)
     replies: ReplySender = field(default_factory=ReplySender)
+    gomi: CalendarCache = field(default_factory=CalendarCache)
     _clients: dict[str, LineClient] = field(default_factory=dict)
     _tenants: dict[str, Tenant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -57,7 +57,7 @@ def import_cmd(source: Path, pause_mode: str | None, dry_run: bool, slug: str | 
         with session_scope(runtime.sessions) as session:
             record = import_dataset(session, tenant.id, data, source=str(source.name), username="cli",
                                     pause_mode=pause_mode)
-        click.echo(f"{tenant.slug}: calendar imported (import #{record.id})")
+        click.echo(f"{tenant.config.slug}: calendar imported (import #{record.id})")
 
 
 def _temporary_city(workdir: Path, city: str, folder: Path, pause_mode: str | None) -> tuple[Calendar | None,
@@ -124,6 +124,8 @@ def eval_cmd(data_dir: Path, cases: Path | None, items: Path | None, pause_mode:
     per_city_items = score_items(dictionaries, item_rows, misses)
     total = sum(s["cases"] for s in per_city_cases.values())
     n_items = sum(s["items"] for s in per_city_items.values())
+    per_city = {city: {**per_city_cases.get(city, {}), **per_city_items.get(city, {}),
+                       "problems": len(problems.get(city, []))} for city in sorted(set(folders) | wanted)}
     result = {
         "date": date.today().isoformat(),
         "pause_mode": pause_mode,
@@ -134,8 +136,7 @@ def eval_cmd(data_dir: Path, cases: Path | None, items: Path | None, pause_mode:
         "items_first": round(sum(s["first"] for s in per_city_items.values()) / n_items, 4) if n_items else None,
         "items_top3": round(sum(s["top3"] for s in per_city_items.values()) / n_items, 4) if n_items else None,
         "cities_failed": failed,
-        "per_city": {city: {**per_city_cases.get(city, {}), **per_city_items.get(city, {}),
-                            "problems": len(problems.get(city, []))} for city in sorted(set(folders) | wanted)},
+        "per_city": per_city,
         "problems": problems,
         "misses": misses[:500],
     }
@@ -144,7 +145,7 @@ def eval_cmd(data_dir: Path, cases: Path | None, items: Path | None, pause_mode:
         return
     click.echo(f"next date {result['next_date_accuracy']}  types {result['types_accuracy']}  ({total} cases)")
     click.echo(f"items first {result['items_first']}  top3 {result['items_top3']}  ({n_items} items)")
-    for city, stats in result["per_city"].items():
+    for city, stats in per_city.items():
         click.echo(f"  {city}: {stats}")
     if failed:
         click.echo(f"failed: {failed}")

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gomi.dictionary import Dictionary, load_dictionary
 from gomi.models import GomiArea, GomiCalendar, GomiPause, GomiRemark, GomiType
 from gomi.reader import centre_key
 from gomi.spec import Pause, Spec, SpecError, month_dates, parse
@@ -111,17 +112,29 @@ def load(session: Session, municipality_id: int) -> Calendar | None:
                 continue
         areas[row.name] = AreaCalendar(row.name, row.raw_name, row.reading, row.centre, row.district, specs,
                                        tuple(pauses.get(centre_key(row.centre), ())))
-    remarks = dict(session.execute(select(GomiRemark.number, GomiRemark.text)
-                                   .where(GomiRemark.municipality_id == municipality_id)).tuples().all())
+    remarks = {number: text for number, text in session.execute(
+        select(GomiRemark.number, GomiRemark.text).where(GomiRemark.municipality_id == municipality_id))}
     return Calendar(municipality_id, settings.pause_mode, types, areas, remarks, settings.imported_at)
 
 
 class CalendarCache:
-    """One parsed calendar per municipality per process, reloaded when an import changed ``imported_at``."""
+    """One parsed calendar (and sorting dictionary) per municipality per process, reloaded when an import changed
+    ``imported_at`` (checked in one small query per question)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cached: dict[int, Calendar] = {}
+        self._dictionaries: dict[int, tuple[datetime | None, Dictionary]] = {}
+
+    def dictionary(self, session: Session, calendar: Calendar) -> Dictionary:
+        with self._lock:
+            cached = self._dictionaries.get(calendar.municipality_id)
+        if cached is not None and cached[0] == calendar.version:
+            return cached[1]
+        fresh = load_dictionary(session, calendar.municipality_id)
+        with self._lock:
+            self._dictionaries[calendar.municipality_id] = (calendar.version, fresh)
+        return fresh
 
     def get(self, session: Session, municipality_id: int) -> Calendar | None:
         row = session.execute(select(GomiCalendar.imported_at, GomiCalendar.pause_mode).where(

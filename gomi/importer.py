@@ -7,6 +7,8 @@ before anything is saved); :func:`import_dataset` writes it. A cell the grammar 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,21 @@ def reading(text: str) -> str:
         return ""
 
 
+_NUMERALS = str.maketrans("一二三四五六七八九〇", "1234567890")
+
+
+def area_reading(name: str) -> str:
+    """The readings residents may type for an area, ``|``-separated: digits kept (本町2丁目 → ほんちょう2ちょうめ, as
+    residents type 「ほんちょう2ちょうめ」), and 町 read both ways (ちょう / まち: 本町 is ほんまち in many towns;
+    SudachiPy can only give one)."""
+    text = unicodedata.normalize("NFKC", name).translate(_NUMERALS)
+    base = "".join(part if part.isdigit() else reading(part) for part in re.split(r"(\d+)", text) if part)
+    variants = [base]
+    if "町" in text:
+        variants += [re.sub(r"ちょう(?!め)", "まち", base), re.sub(r"まち", "ちょう", base)]
+    return "|".join(dict.fromkeys(v for v in variants if v))[:400]
+
+
 def import_dataset(session: Session, municipality_id: int, data: Dataset, source: str = "", username: str = "",
                    pause_mode: str | None = None) -> GomiImport:
     """Replace the municipality's calendar with ``data`` (the caller commits: all of it or none)."""
@@ -74,7 +91,7 @@ def import_dataset(session: Session, municipality_id: int, data: Dataset, source
     for position, area in enumerate(data.areas):
         invalid = [label for label in area.cells if label not in area.specs]
         session.add(GomiArea(municipality_id=municipality_id, position=position, name=area.name[:200],
-                             raw_name=area.raw_name[:200], reading=reading(area.raw_name), centre=area.centre[:200],
+                             raw_name=area.raw_name[:200], reading=area_reading(area.raw_name), centre=area.centre[:200],
                              district=area.district[:200], cells=area.cells, invalid=invalid))
     for centre, ranges in data.pauses.items():
         for start, end in ranges:
