@@ -10,6 +10,7 @@ from admin import (  # noqa: F401  (each views module adds its routes to the blu
     views_dashboard,
     views_directory,
     views_faq,
+    views_gomi,
     views_inbox,
     views_notices,
     views_privacy,

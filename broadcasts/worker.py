@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -53,7 +53,7 @@ class Worker:
 
     def __init__(self, sessions: sessionmaker[Session], client_for: Callable[[str], LineClient], *, concurrency: int = 4, lease_s: float = 60.0,
                  pacer: Pacer | None = None, worker_id: str | None = None, crash_after: int | None = None,
-                 claim_size: int = 4):
+                 claim_size: int = 4, planners: Sequence[Callable[[], object]] = ()):
         self.sessions = sessions
         self.client_for = client_for
         self.concurrency = max(1, concurrency)
@@ -62,6 +62,9 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
         self.crash_after = crash_after
         self.claim_size = max(1, claim_size)
+        # Other domains' planning run with the notices' (gomi reminders): each writes notices and batches in its own
+        # transactions, which this worker then delivers like any other.
+        self.planners = tuple(planners)
         self.stats = WorkerStats()
         # (notice id, language) -> (slug, SDK message models); language None: the Japanese
         self._messages: dict[tuple[int, str | None], tuple[str, list[Any]]] = {}
@@ -155,6 +158,11 @@ class Worker:
         except Exception:
             log.exception("planning failed; will retry")
             return []
+        for planner in self.planners:
+            try:
+                planner()
+            except Exception:
+                log.exception("planning (%s) failed; will retry", getattr(planner, "__name__", "planner"))
         return planned
 
     def run(self, stop: threading.Event | None = None, drain: bool = False, poll_s: float = 1.0) -> WorkerStats:

@@ -22,6 +22,7 @@ from broadcasts.models import Notice, NoticeBatch
 from core.models import Follower
 from desk.models import Consultation, ConsultationMessage
 from faq.models import FaqEntry, Feedback, QuestionLog
+from gomi.models import GomiResident
 
 
 def pseudonym(line_user_id: str) -> str:
@@ -101,7 +102,14 @@ def export(session: Session, municipality_id: int, follower: Follower) -> dict[s
                                          else "staff", "text": m.text} for m in messages if m.consultation_id == c.id]}
                           for c in consultations],
         "notices_received": [{"title": n.title, "sent_at": _at(n.scheduled_at)} for n in notices.values()],
+        "gomi": [{"area": g.area, "reminder_types": g.reminder_types, "reminder_timing": g.reminder_timing,
+                  "updated_at": _at(g.updated_at)} for g in _gomi(session, municipality_id, follower)],
     }
+
+
+def _gomi(session: Session, municipality_id: int, follower: Follower) -> list[GomiResident]:
+    return list(session.scalars(select(GomiResident).where(GomiResident.municipality_id == municipality_id,
+                                                           GomiResident.follower_id == follower.id)))
 
 
 def erase(session: Session, municipality_id: int, follower: Follower) -> dict[str, int]:
@@ -118,6 +126,9 @@ def erase(session: Session, municipality_id: int, follower: Follower) -> dict[st
     for batch, _ in batches:
         batch.recipients = [r for r in batch.recipients if r != follower.line_user_id]
     counts["recipient_lists"] = len(batches)
+    gomi = _gomi(session, municipality_id, follower)
+    counts["gomi"] = len(gomi)
+    session.execute(delete(GomiResident).where(GomiResident.id.in_([g.id for g in gomi])))
     session.delete(follower)
     session.flush()
     return counts

@@ -13,6 +13,7 @@ from cli.main import main
 from core.models import AuditLog, Follower
 from desk.models import Consultation, ConsultationMessage
 from faq.models import Feedback, QuestionLog
+from gomi.models import GomiResident
 from tests.admin.test_console import csrf, login, make_staff
 from tests.bot.test_consultation import Chat, quick
 from tests.helpers import add_followers, make_notice, run_worker, user
@@ -31,6 +32,8 @@ def a_resident_with_history(app, client, fake_line) -> None:
     run_worker(app)
     for who in (RESIDENT, OTHER):
         chat = Chat(client, fake_line, who)
+        chat.send("ごみの地区")
+        chat.send("本町1丁目")
         answer = chat.send("粗大ごみの出し方")
         chat.tap(quick(answer)["👎 いいえ"])
         chat.tap("action=consult")
@@ -48,13 +51,15 @@ def counts(app, line_user_id: str) -> dict[str, int]:
                 "consultations": session.scalar(select(func.count()).select_from(Consultation)
                                                 .where(Consultation.follower_id == fid)),
                 "in_recipient_lists": sum(line_user_id in (b.recipients or [])
-                                          for b in session.scalars(select(NoticeBatch)))}
+                                          for b in session.scalars(select(NoticeBatch))),
+                "gomi": session.scalar(select(func.count()).select_from(GomiResident)
+                                       .where(GomiResident.follower_id == fid))}
 
 
 def test_export_then_erase_from_the_cli(app, client, fake_line) -> None:
     a_resident_with_history(app, client, fake_line)
     assert counts(app, RESIDENT) == {"follower": 1, "questions": 1, "feedback": 1, "consultations": 1,
-                                     "in_recipient_lists": 1}
+                                     "in_recipient_lists": 1, "gomi": 1}
     result = CliRunner().invoke(main, ["privacy", "export", "--line-user-id", RESIDENT])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -64,21 +69,22 @@ def test_export_then_erase_from_the_cli(app, client, fake_line) -> None:
                                                                            "helpful": False}]
     assert data["consultations"][0]["messages"][0]["text"] == f"{RESIDENT}の相談です"
     assert data["notices_received"][0]["title"] == "北地区の断水"
+    assert data["gomi"][0]["area"] == "本町1丁目"
     assert OTHER not in result.output
 
     result = CliRunner().invoke(main, ["privacy", "erase", "--line-user-id", RESIDENT, "--yes"])
     assert result.exit_code == 0, result.output
     assert counts(app, RESIDENT) == {"follower": 0, "questions": 0, "feedback": 0, "consultations": 0,
-                                     "in_recipient_lists": 0}
+                                     "in_recipient_lists": 0, "gomi": 0}
     assert counts(app, OTHER) == {"follower": 1, "questions": 1, "feedback": 1, "consultations": 1,
-                                  "in_recipient_lists": 1}  # nobody else's data
+                                  "in_recipient_lists": 1, "gomi": 1}  # nobody else's data
     with app.extensions["machimado"].sessions() as session:
         assert session.scalar(select(func.count()).select_from(ConsultationMessage)) == 1
         audit = session.scalars(select(AuditLog).where(AuditLog.action.like("privacy_%"))
                                 .order_by(AuditLog.id)).all()
     assert [a.action for a in audit] == ["privacy_export", "privacy_erase"]
     assert all(RESIDENT not in json.dumps([a.object_id, a.after]) for a in audit)
-    assert audit[1].after == {"questions": 1, "consultations": 1, "feedback": 1, "recipient_lists": 1}
+    assert audit[1].after == {"questions": 1, "consultations": 1, "feedback": 1, "recipient_lists": 1, "gomi": 1}
 
 
 def test_unknown_residents_are_a_clear_error(app) -> None:
