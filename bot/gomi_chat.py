@@ -251,6 +251,12 @@ def day_reply(calendar: Calendar, area: AreaCalendar, day: date) -> lm.Reply:
         paused = calendar.paused(area, day)
         body = t("gomi.paused", date=day_text(day), start=day_text(paused[0]), end=day_text(paused[1])) if paused \
             else t("gomi.day_none", date=day_text(day), area=area.name)
+        for later in range(1, 32):  # and when the next collection is
+            after = day + timedelta(days=later)
+            kinds = calendar.types_on(area, after)
+            if kinds:
+                body += "\n" + t("gomi.next_day", date=day_text(after), types="・".join(kinds))
+                break
     return [lm.text(body, menu_items())]
 
 

@@ -512,3 +512,96 @@ def test_an_english_resident_is_answered_in_english_switches_to_easy_japanese_an
     expect(hanako.locator(".talk")).to_contain_text("【緊急】避難所を開設しました（北地区）", timeout=20000)
     expect(hanako.locator(".talk")).not_to_contain_text("[EMERGENCY]")
     lan.screenshot(path=str(ARTIFACTS / "15-emergency-in-english.png"))
+
+
+def test_gomi_walkthrough_a_resident_sets_her_area_asks_subscribes_and_staff_import_a_city(page, demo_url: str
+                                                                                           ) -> None:
+    """#23: a resident types 「ほんまち」, picks 本町2丁目, asks 明日のごみ and スプレー缶, subscribes to 燃やせるごみ and
+    receives the evening reminder in the simulator; a staff member imports a real city's 5374 files (every problem
+    cell shown first) and reads an area's month. Screenshots test-artifacts/gomi-*.png."""
+    import io
+    import zipfile
+    from datetime import UTC, datetime, timedelta
+
+    from playwright.sync_api import expect
+
+    from bot.gomi_chat import reminder_text
+    from bot.runtime import Runtime
+    from core.settings import load_settings
+    from gomi.calendar import load
+    from gomi.reminders import plan_due
+    from tests.helpers import DATA
+
+    def shot(target, name: str) -> None:
+        target.screenshot(path=str(ARTIFACTS / f"gomi-{name}.png"))
+
+    resident = add_resident(page, "本町の住民")
+    follow(resident)
+    say(resident, "明日のごみは？", "町名を送ってください")
+    say(resident, "ほんまち", "次のどれですか")
+    shot(resident, "1-area-choices")
+    resident.locator(".quick button", has_text="本町2丁目").click()
+    expect(resident.locator(".talk")).to_contain_text("お住まいの地区を「本町2丁目」にしました", timeout=10000)
+    shot(resident, "2-tomorrow")
+    say(resident, "スプレー缶は何ごみ？", "「スプレー缶」は「有害ごみ」です。")
+    expect(resident.locator(".talk")).to_contain_text("本町2丁目の次の「有害ごみ」は")
+    shot(resident, "3-spray-can")
+    say(resident, "今週のごみ", "ほかにも、下のボタンから確かめられます")
+    week = resident.locator(".talk .flex-bubble").last
+    expect(week).to_contain_text("本町2丁目")
+    assert week.bounding_box()["height"] > 150  # seven days, each on its own line
+    shot(resident, "4-week-card")
+    resident.locator(".quick button", has_text="ごみ出し通知").last.click()
+    expect(resident.locator(".talk")).to_contain_text("ごみ出しの通知", timeout=10000)
+    resident.locator(".quick button", has_text="燃やせるごみ").last.click()
+    expect(resident.locator(".quick button", has_text="✓燃やせるごみ").last).to_be_visible(timeout=10000)
+    shot(resident, "5-subscribed")
+
+    console, bot_url = console_login(page, demo_url)
+    console.goto(bot_url + "/admin/gomi")
+    expect(console.locator("text=今月の通知の見込み")).to_be_visible()
+    console.locator("input[name=reminders_enabled]").check()
+    console.click("text=保存")
+    expect(console.locator(".flash.ok")).to_contain_text("通知を配信します")
+    shot(console, "6-console-reminders")
+
+    # the evening before the resident's next 燃やせるごみ day, at 19:05: the demo's notices worker delivers it
+    runtime = Runtime.from_settings(load_settings())
+    try:
+        tenant = runtime.default_tenant()
+        with runtime.sessions() as session:
+            calendar = load(session, tenant.id)
+            assert calendar is not None
+            area = calendar.area("本町2丁目")
+            today = datetime.now(UTC).date()
+            day = calendar.next_date(area, "燃やせるごみ", today + timedelta(days=1))
+        evening = datetime(day.year, day.month, day.day, 10, 5, tzinfo=UTC) - timedelta(days=1)  # 19:05 JST
+        assert plan_due(runtime.sessions, reminder_text, evening)
+    finally:
+        runtime.close()
+    expect(resident.locator(".talk")).to_contain_text("【ごみ出し】明日", timeout=20000)
+    expect(resident.locator(".talk")).to_contain_text("「燃やせるごみ」の日です（本町2丁目）")
+    shot(resident, "7-evening-reminder")
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("area_days.csv", "center.csv", "description.csv"):
+            data = (DATA / "gomi" / "kanazawa" / name).read_bytes()
+            if name == "area_days.csv":
+                data += "\n新町,東部管理センター,月・木,水2,火1 火3,水4".encode()
+            archive.writestr(name, data)
+    zip_path = ARTIFACTS / "kanazawa-5374.zip"
+    zip_path.write_bytes(buffer.getvalue())
+    console.goto(bot_url + "/admin/gomi")
+    console.set_input_files("#files", str(zip_path))
+    console.click("text=確認する")
+    expect(console.locator("h1")).to_have_text("取り込みの確認：収集カレンダー")
+    expect(console.locator("table.problems")).to_contain_text("月・木")
+    shot(console, "8-import-preview")
+    console.click("text=この内容で取り込む")
+    expect(console.locator(".flash.ok")).to_contain_text("地区 72")
+    console.goto(bot_url + "/admin/gomi/calendar?area=浅野川&month=2026-12")
+    expect(console.locator("table.gomi-month")).to_contain_text("燃やすごみ")
+    cell = console.locator("table.gomi-month td", has_text="燃やすごみ").first
+    assert cell.bounding_box()["height"] >= 80
+    shot(console, "9-calendar-month")

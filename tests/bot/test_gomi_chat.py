@@ -84,8 +84,9 @@ def test_year_end_pause_is_said_plainly(client, fake_line, on_day) -> None:
     say(client, fake_line, "ごみの地区")
     say(client, fake_line, "本町1丁目")
     on_day(date(2026, 12, 31))
-    assert "年末年始のため、ごみの収集はお休みです（12月30日（水）〜1月3日（日））" in \
-        shown(say(client, fake_line, "今日のごみ"))
+    today = shown(say(client, fake_line, "今日のごみ"))
+    assert "年末年始のため、ごみの収集はお休みです（12月30日（水）〜1月3日（日））" in today
+    assert "次の収集は1月4日（月）（燃やせるごみ）です。" in today
     assert "1月4日（月）" in shown(say(client, fake_line, "次の燃やせるごみはいつ"))
 
 
@@ -119,7 +120,7 @@ def test_reminders_the_evening_before_planned_once_and_delivered_once(app, clien
     run_worker(app)
     sent = [c for c in fake_line.calls_to("multicast") if c["status"] == 200]
     assert len(sent) == 1 and sent[0]["body"]["to"] == [USER]
-    assert sent[0]["body"]["messages"][0]["text"] == "【ごみ出し】明日 12月14日（月） は 燃やせるごみ の日です（本町1丁目）。"
+    assert sent[0]["body"]["messages"][0]["text"] == "【ごみ出し】明日12月14日（月）は「燃やせるごみ」の日です（本町1丁目）。"
     with session_scope(runtime.sessions) as session:
         assert session.scalar(select(func.count(GomiReminderRun.id))) == 2
         assert session.scalar(select(func.count(NoticeBatch.id))) == 1
