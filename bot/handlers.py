@@ -224,7 +224,14 @@ def gomi_reply(ctx: Context, text: str) -> lm.Reply | None:
             taken = gomi_chat.take_area(ctx, text, known, waiting)
             if taken is not None:
                 return taken
-    return gomi_chat.reply(ctx, text, lambda: resident(ctx) if one_to_one(ctx) else None)
+    reply = gomi_chat.reply(ctx, text, lambda: resident(ctx) if one_to_one(ctx) else None)
+    if reply is not None:
+        follower = ctx.follower_row() if one_to_one(ctx) else None
+        qlog = service.record_answered_elsewhere(ctx.session, ctx.tenant.id, text, "ごみ",
+                                                 follower_id=follower.id if follower else None,
+                                                 language=i18n.current() if i18n.current() != i18n.JA else None)
+        qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
+    return reply
 
 
 def postback_gomi(ctx: Context, params: Params) -> lm.Reply:

@@ -42,6 +42,18 @@ def record_question(session: Session, municipality_id: int, text: str, result: M
     return log
 
 
+def record_answered_elsewhere(session: Session, municipality_id: int, text: str, topic: str, *,
+                              follower_id: int | None = None, language: str | None = None) -> QuestionLog:
+    """Log a question another part of the bot answered (``topic``: ごみ for the garbage calendar and dictionary), so
+    the dashboard counts every question residents asked and what answered it."""
+    log = QuestionLog(municipality_id=municipality_id, follower_id=follower_id, text=text[:MAX_LOGGED_CHARS],
+                      normalized=topic, outcome="answer", language=language, confidence=1.0)
+    session.add(log)
+    session.flush()
+    ANSWERS.labels("answer").inc()
+    return log
+
+
 def get_entry(session: Session, municipality_id: int, entry_id: int) -> FaqEntry | None:
     """An active entry of this municipality only — ids from postbacks are untrusted input."""
     return session.scalar(select(FaqEntry).where(FaqEntry.id == entry_id, FaqEntry.active.is_(True),

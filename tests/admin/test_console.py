@@ -50,6 +50,10 @@ ROUTES = [
     ("GET", "/admin/notices/{notice}/edit", "notices"), ("POST", "/admin/notices/{notice}/edit", "notices"),
     ("GET", "/admin/staff", "admin"), ("POST", "/admin/staff", "admin"), ("POST", "/admin/staff/{staff}/role", "admin"),
     ("POST", "/admin/staff/{staff}/disable", "admin"), ("POST", "/admin/staff/{staff}/password", "admin"),
+    ("GET", "/admin/gomi", "view"), ("POST", "/admin/gomi/import", "directory"),
+    ("GET", "/admin/gomi/import/{gomi_import}", "view"), ("POST", "/admin/gomi/settings", "directory"),
+    ("GET", "/admin/gomi/calendar", "view"), ("GET", "/admin/gomi/items", "view"),
+    ("POST", "/admin/gomi/items/{gomi_item}", "faq"), ("GET", "/admin/gomi/items.csv", "view"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},
@@ -89,6 +93,7 @@ def ids(app) -> dict[str, int]:
     from broadcasts.notices import create_notice
     from desk.models import Consultation
     from directory.models import Place
+    from gomi.models import GomiImport, GomiItem
 
     rt = app.extensions["machimado"]
     tenant = rt.tenant(rt.settings.default_slug)
@@ -100,7 +105,9 @@ def ids(app) -> dict[str, int]:
         session.add(job)
         target = create_user(session, "target-staff", PASSWORD, "viewer", tenant.id)
         session.flush()
-        return {"consultation": consultation.id, "job": job.id, "staff": target.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
+        return {"gomi_import": session.scalar(select(GomiImport.id).where(GomiImport.municipality_id == tenant.id)),
+                "gomi_item": session.scalar(select(GomiItem.id).where(GomiItem.municipality_id == tenant.id)),
+                "consultation": consultation.id, "job": job.id, "staff": target.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
                 "notice": notice.id,
                 "place": session.scalar(select(Place.id).where(Place.kind == "shelters",
                                                                Place.municipality_id == tenant.id))}
@@ -111,7 +118,8 @@ def test_route_table_covers_every_console_route(app) -> None:
              for m in r.methods - {"HEAD", "OPTIONS"}}
     listed = {(m, re.sub(r"\{(\w+)\}", lambda x: {"faq": "<int:entry_id>", "notice": "<int:notice_id>",
                                                   "place": "<int:place_id>", "consultation": "<int:consultation_id>",
-                                                  "job": "<int:job_id>", "staff": "<int:user_id>"}[x.group(1)], p))
+                                                  "job": "<int:job_id>", "staff": "<int:user_id>", "gomi_import": "<int:import_id>",
+                                                  "gomi_item": "<item_id>"}[x.group(1)], p))
               for m, p, _ in ROUTES}
     listed = {(m, p.replace("/revert/1", "/revert/<int:revision>").replace("/resend/1", "/resend/<int:message_id>").replace("questions.csv", "<name>.csv")
                .replace("export.yaml", "export.<fmt>")) for m, p in listed}
