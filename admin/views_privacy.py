@@ -58,5 +58,5 @@ def privacy_erase() -> ResponseReturnValue:
     audit("privacy_erase", "resident", pseudonym, None, counts)
     db().commit()
     flash("この住民のデータを削除しました（質問 {questions}件、相談 {consultations}件、"
-          "評価 {feedback}件、配信リスト {recipient_lists}件）。".format(**counts), "ok")
+          "評価 {feedback}件、配信リスト {recipient_lists}件、ごみの設定 {gomi}件）。".format(**counts), "ok")
     return redirect(url_for("admin.privacy"))

@@ -58,14 +58,14 @@ def counts(app, line_user_id: str) -> dict[str, int]:
 
 def test_export_then_erase_from_the_cli(app, client, fake_line) -> None:
     a_resident_with_history(app, client, fake_line)
-    assert counts(app, RESIDENT) == {"follower": 1, "questions": 1, "feedback": 1, "consultations": 1,
+    assert counts(app, RESIDENT) == {"follower": 1, "questions": 2, "feedback": 1, "consultations": 1,
                                      "in_recipient_lists": 1, "gomi": 1}
     result = CliRunner().invoke(main, ["privacy", "export", "--line-user-id", RESIDENT])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["resident"]["line_user_id"] == RESIDENT and data["resident"]["district"] == "北地区"
-    assert [q["text"] for q in data["questions"]] == ["粗大ごみの出し方"]
-    assert data["questions"][0]["answered_with"] and data["feedback"] == [{"at": data["feedback"][0]["at"],
+    assert [q["text"] for q in data["questions"]] == ["ごみの地区", "粗大ごみの出し方"]  # ごみ questions are logged too
+    assert data["questions"][1]["answered_with"] and data["feedback"] == [{"at": data["feedback"][0]["at"],
                                                                            "helpful": False}]
     assert data["consultations"][0]["messages"][0]["text"] == f"{RESIDENT}の相談です"
     assert data["notices_received"][0]["title"] == "北地区の断水"
@@ -76,7 +76,7 @@ def test_export_then_erase_from_the_cli(app, client, fake_line) -> None:
     assert result.exit_code == 0, result.output
     assert counts(app, RESIDENT) == {"follower": 0, "questions": 0, "feedback": 0, "consultations": 0,
                                      "in_recipient_lists": 0, "gomi": 0}
-    assert counts(app, OTHER) == {"follower": 1, "questions": 1, "feedback": 1, "consultations": 1,
+    assert counts(app, OTHER) == {"follower": 1, "questions": 2, "feedback": 1, "consultations": 1,
                                   "in_recipient_lists": 1, "gomi": 1}  # nobody else's data
     with app.extensions["machimado"].sessions() as session:
         assert session.scalar(select(func.count()).select_from(ConsultationMessage)) == 1
@@ -84,7 +84,7 @@ def test_export_then_erase_from_the_cli(app, client, fake_line) -> None:
                                 .order_by(AuditLog.id)).all()
     assert [a.action for a in audit] == ["privacy_export", "privacy_erase"]
     assert all(RESIDENT not in json.dumps([a.object_id, a.after]) for a in audit)
-    assert audit[1].after == {"questions": 1, "consultations": 1, "feedback": 1, "recipient_lists": 1, "gomi": 1}
+    assert audit[1].after == {"questions": 2, "consultations": 1, "feedback": 1, "recipient_lists": 1, "gomi": 1}
 
 
 def test_unknown_residents_are_a_clear_error(app) -> None:
@@ -99,7 +99,7 @@ def test_an_admin_exports_and_erases_from_the_console(app, client, fake_line) ->
     with app.extensions["machimado"].sessions() as session:
         number = session.scalar(select(Follower.id).where(Follower.line_user_id == RESIDENT))
     page = staff.get(f"/admin/privacy?who=%23{number}").text
-    assert f"住民 #{number}" in page and "質問：1件" in page and "相談：1件" in page
+    assert f"住民 #{number}" in page and "質問：2件" in page and "相談：1件" in page
     token = csrf(staff, "/admin/privacy")
     exported = staff.post("/admin/privacy/export", data={"csrf_token": token, "who": RESIDENT})
     assert exported.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -108,8 +108,8 @@ def test_an_admin_exports_and_erases_from_the_console(app, client, fake_line) ->
     assert "確認のチェック" in refused.text and counts(app, RESIDENT)["follower"] == 1
     done = staff.post("/admin/privacy/erase", data={"csrf_token": token, "who": RESIDENT, "confirm": "1"},
                       follow_redirects=True)
-    assert "この住民のデータを削除しました（質問 1件、相談 1件" in done.text
-    assert counts(app, RESIDENT)["follower"] == 0 and counts(app, OTHER)["questions"] == 1
+    assert "この住民のデータを削除しました（質問 2件、相談 1件" in done.text
+    assert counts(app, RESIDENT)["follower"] == 0 and counts(app, OTHER)["questions"] == 2
     editor = app.test_client()
     login(editor, "sample-editor")  # made with the admin above
     assert editor.get("/admin/privacy").status_code == 403
