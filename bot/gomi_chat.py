@@ -133,6 +133,8 @@ def intent(ctx: Any, calendar: Calendar, text: str) -> tuple[str, str] | None:
     if word in REMIND_WORDS:
         return "remind", ""
     if (found := _WHEN.match(compact)) is not None:
+        if re.fullmatch(r"(うちの|家の|いえの)?(ごみ|ゴミ)(の|は|を)?(出す日|だす日)?(の|は)?", found["what"]):
+            return "week", ""  # 「ごみの収集日を知りたい」「ごみはいつ」: their area's week
         label_ = find_type(calendar, found["what"])
         if label_ is not None:
             return "next", label_

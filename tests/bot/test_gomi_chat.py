@@ -80,6 +80,19 @@ def test_collection_days_dictionary_and_next_date_for_the_residents_area(client,
     assert week[0]["type"] == "flex" and "12月14日（月）：燃やせるごみ" in week[0]["altText"]
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("ごみの収集日を知りたい", "本町1丁目の収集日（12月14日（月）から1週間）"),
+    ("ごみはいつ出せる？", "本町1丁目の収集日"),
+    ("燃えるごみは何曜日？", "次の「燃やせるごみ」は、12月14日（月）です。"),
+    ("あしたのごみ", "12月15日（火）は、本町1丁目で次のごみを収集します"),
+    ("びんの日はいつ", "次の「びん・缶・ペットボトル」は、12月15日（火）です。"),
+])
+def test_residents_words_for_collection_days(client, fake_line, on_day, question: str, expected: str) -> None:
+    say(client, fake_line, "ごみの地区")
+    say(client, fake_line, "本町1丁目")
+    assert expected in shown(say(client, fake_line, question))
+
+
 def test_year_end_pause_is_said_plainly(client, fake_line, on_day) -> None:
     say(client, fake_line, "ごみの地区")
     say(client, fake_line, "本町1丁目")
