@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.texts import label, t, words
 from broadcasts.richmenu import current_disaster, link_resident
 from core import i18n
+from core.db import insert_for
 from core.inputs import whole_number
 from core.models import Follower
 from core.tenancy import MunicipalityConfig, Tenant
@@ -60,12 +61,19 @@ class Context:
 
 
 def upsert_follower(session: Session, municipality_id: int, user_id: str, status: str | None = None) -> Follower:
-    follower = session.scalar(select(Follower).where(Follower.municipality_id == municipality_id,
-                                                     Follower.line_user_id == user_id))
+    """The follower row, created on first contact. A new resident's first events can arrive at the same moment
+    (a question and a postback, on two workers): the row is inserted with ON CONFLICT DO NOTHING and read back, so
+    the second one uses the first one's row instead of failing on the unique key (#25)."""
+    query = select(Follower).where(Follower.municipality_id == municipality_id, Follower.line_user_id == user_id)
+    follower = session.scalar(query)
     if follower is None:
-        follower = Follower(municipality_id=municipality_id, line_user_id=user_id, status=status or "following")
-        session.add(follower)
-    elif status and follower.status != status:
+        insert = insert_for(session)
+        session.execute(insert(Follower).values(municipality_id=municipality_id, line_user_id=user_id,
+                                                status=status or "following")
+                        .on_conflict_do_nothing(index_elements=["municipality_id", "line_user_id"]))
+        follower = session.scalar(query.execution_options(populate_existing=True))
+        assert follower is not None
+    if status and follower.status != status:
         follower.status = status
         if status == "following":
             follower.followed_at = utcnow()

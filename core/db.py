@@ -75,12 +75,20 @@ def make_engine(url: str) -> Engine:
 # those are residents' messages and user ids.
 
 
+# PostgreSQL SQLSTATEs that mean "not now" rather than "never": a read-only server (a replica promoted late, a
+# primary in recovery), shutting down or starting, too many connections, a deadlock or serialization failure.
+TRANSIENT_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03", "53300", "40001", "40P01"})
+
+
 def unavailable(exc: BaseException) -> bool:
     """The database cannot be reached or used right now (refused or lost connection, a file that
-    cannot be opened, a lock that outlasted the timeout) — as opposed to a bug or bad data, this is
-    worth trying again later."""
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    cannot be opened, a lock that outlasted the timeout, a read-only server) — as opposed to a bug or bad
+    data, this is worth trying again later."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    return False
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from core import i18n
 from core.csvsafe import neutralise, restore
-from faq.packs import PackError, validate_entry
+from faq.packs import PackError, joined, validate_entry
 
 COLUMNS = ("id", "category", "question", "alt_questions", "answer", "keywords", "links", "department", "contact",
            "active")
@@ -43,8 +43,11 @@ def from_csv(data: bytes, filename: str = "faq.csv") -> list[dict[str, Any]]:
         text = data.decode("cp932", errors="strict")
     if "\x00" in text:
         raise PackError(f"{filename}: a NUL character at offset {text.index(chr(0))}: not a text CSV (or a damaged one)")
-    rows = [{k: restore(v) if isinstance(v, str) else v for k, v in row.items()}
-            for row in csv.DictReader(io.StringIO(text, newline=""))]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        rows = [{k: restore(v) if isinstance(v, str) else v for k, v in row.items()} for row in reader]
+    except csv.Error as exc:
+        raise PackError(f"{filename}:{reader.line_num}: not a readable CSV ({exc})") from None
     errors: list[str] = []
     entries = []
     for line, row in enumerate(rows, 2):
@@ -72,5 +75,5 @@ def from_csv(data: bytes, filename: str = "faq.csv") -> list[dict[str, Any]]:
         if entry:
             entries.append(entry)
     if errors:
-        raise PackError("\n".join(errors))
+        raise PackError(joined(errors))
     return entries

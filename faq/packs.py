@@ -54,6 +54,9 @@ ENTRY_KEYS = {"id", "question", "alt_questions", "answer", "category", "keywords
 LINE_KEY = "__line__"
 MAX_ANSWER = 4500  # LINE text messages hold 5,000 characters; leave room for the contact line
 MAX_LINK_LABEL = 20  # LINE action labels
+MAX_PACK_CHARS = 8_000_000  # a 1,786-entry municipal FAQ is about 1.5 MB
+MAX_ENTRIES = 20_000
+MAX_ERRORS_SHOWN = 50
 DEMO_PACK = Path(__file__).resolve().parent / "data" / "demo_pack.yaml"  # the fictional demo city's FAQ
 
 
@@ -62,7 +65,15 @@ class PackError(ValueError):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """SafeLoader that records each mapping's line and refuses aliases: a pack never needs them, and nested aliases
+    expand exponentially (a 378-byte "billion laughs" file cost 15 s and 840 MB in a web worker, #26)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted in a pack",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -98,7 +109,7 @@ def validate_entry(raw: Any, where: str, errors: list[str]) -> dict[str, Any] | 
     if not isinstance(raw, dict):
         errors.append(f"{where}: each entry must be a mapping with id, question and answer")
         return None
-    unknown = sorted(set(raw) - ENTRY_KEYS - {LINE_KEY})
+    unknown = sorted(str(key) for key in set(raw) - ENTRY_KEYS - {LINE_KEY})
     if unknown:
         errors.append(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(ENTRY_KEYS))})")
     entry: dict[str, Any] = {"id": str(raw.get("id", "")).strip()}
@@ -184,8 +195,12 @@ def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
     """Parse and validate a pack; raise :class:`PackError` listing every problem with its line."""
     if "\x00" in text:
         raise PackError(f"{filename}: a NUL character at offset {text.index(chr(0))}: not a text file (or a damaged one)")
+    if len(text) > MAX_PACK_CHARS:
+        raise PackError(f"{filename}: {len(text):,} characters; a pack holds at most {MAX_PACK_CHARS:,} (split it)")
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except RecursionError:
+        raise PackError(f"{filename}: lists or mappings nest too deeply to be a pack") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         context = getattr(exc, "context_mark", None)
@@ -207,9 +222,18 @@ def parse_pack(text: str, filename: str = "<pack>") -> list[dict[str, Any]]:
             errors.append(f"{where}: duplicate id {entry['id']!r} (first at line {seen[entry['id']]})")
         seen[entry["id"]] = line if isinstance(line, int) else 0
         entries.append(entry)
+    if len(entries) > MAX_ENTRIES:
+        errors.append(f"{filename}: {len(entries):,} entries; a pack holds at most {MAX_ENTRIES:,}")
     if errors:
-        raise PackError("\n".join(errors))
+        raise PackError(joined(errors))
     return entries
+
+
+def joined(errors: list[str], shown: int = MAX_ERRORS_SHOWN) -> str:
+    """Every problem up to ``shown``, then how many more (the console shows the message: an uncapped list of a
+    19 MB file made a 3.7 MB session cookie)."""
+    more = f"\n… and {len(errors) - shown} more problem(s)" if len(errors) > shown else ""
+    return "\n".join(errors[:shown]) + more
 
 
 def load_pack_file(path: Path) -> list[dict[str, Any]]:

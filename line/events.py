@@ -71,6 +71,10 @@ class InboundEvent:
         return hashlib.sha256(f"{self.webhook_event_id or ''}\n{canonical}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The longest user, group or room id accepted (LINE's are U/C/R + 32 hex digits; the database column is 64).
+MAX_ID = 64
+
+
 def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -84,6 +88,8 @@ def read_event(raw: Any) -> InboundEvent | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         return None
     source = _object(raw.get("source"))
+    if any(len(str(source.get(key) or "")) > MAX_ID for key in ("userId", "groupId", "roomId")):
+        return None  # LINE's ids are 33 characters: a longer one is not LINE's (and would not fit the database)
     delivery = _object(raw.get("deliveryContext"))
     return InboundEvent(
         type=raw["type"],

@@ -433,3 +433,75 @@ def test_worker_warm_up_builds_matchers_and_survives_a_database_outage(app, monk
         rt.warm_up()  # logged, not raised: the worker still starts
     assert "warm-up failed municipality=sample" in caplog.text
     assert not rt.matchers._cached  # noqa: SLF001
+
+
+def test_a_read_only_postgresql_asks_line_to_redeliver_and_loses_nothing(app, client, fake_line, database_url
+                                                                          ) -> None:
+    """#25: a read-only server (SQLSTATE 25006) is an outage: 503 + Retry-After, nothing accepted and lost."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's read-only transactions")
+    from sqlalchemy import event as sa_event
+
+    rt = app.extensions["machimado"]
+    rt.tenant(rt.settings.default_slug)
+    engine = rt.engine
+
+    def read_only(dbapi_conn, _record) -> None:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        dbapi_conn.commit()
+
+    sa_event.listen(engine, "connect", read_only)
+    engine.dispose()
+    try:
+        before = len(fake_line.calls_to("reply"))
+        event = text_event("粗大ごみの出し方を教えて", user_id="U" + "d" * 32)
+        response = post_webhook(client, body_of(event))
+        assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+        assert len(fake_line.calls_to("reply")) == before
+    finally:
+        sa_event.remove(engine, "connect", read_only)
+        engine.dispose()
+    assert post_webhook(client, body_of(event)).status_code == 200  # LINE redelivers: answered once
+    assert count(app, QuestionLog) == 1
+
+
+def test_a_new_residents_simultaneous_first_events_are_both_handled(app) -> None:
+    """#25: a question and a postback from a resident the bot has never seen, handled at the same moment: both are
+    handled (the second uses the first one's follower row), none "errors" away; on SQLite a write that lost the race
+    is "unavailable" (LINE redelivers it), never lost."""
+    import threading
+
+    from bot import dispatch
+    from line.events import read_event
+
+    rt = app.extensions["machimado"]
+    tenant = rt.default_tenant()
+    outcomes: list[str] = []
+    for i in range(12):
+        user = f"U{0xC0FFEE00 + i:032x}"
+        events = [read_event(text_event("粗大ごみの出し方", user)),
+                  read_event(event_of("postback", user, postback={"data": "action=prefs"}))]
+        barrier = threading.Barrier(2)
+
+        def run(event, barrier: threading.Barrier) -> None:
+            barrier.wait()
+            outcomes.extend(dispatch.handle_events(rt, tenant, [event]))
+
+        threads = [threading.Thread(target=run, args=(e, barrier)) for e in events]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for event in events:  # LINE redelivers what was not accepted
+            if "unavailable" in outcomes[-2:]:
+                outcomes.extend(dispatch.handle_events(rt, tenant, [event]))
+        with rt.sessions() as session:
+            assert session.scalar(select(func.count(Follower.id)).where(Follower.line_user_id == user)) == 1
+    assert "error" not in outcomes
+
+
+def test_a_signed_user_id_longer_than_lines_is_skipped_not_a_traceback(app, client, fake_line) -> None:
+    response = post_webhook(client, body_of(text_event("粗大ごみの出し方", "U" + "f" * 200)))
+    assert response.status_code == 200 and fake_line.calls_to("reply") == []
+    assert count(app, QuestionLog) == 0

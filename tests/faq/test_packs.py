@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from cli.main import main
+from faq.jobs import parse_upload
 from faq.models import FaqEntry, FaqRevision
 from faq.packs import DEMO_PACK, PackError, load_pack_file, parse_pack
 
@@ -159,3 +161,23 @@ def test_every_demo_entry_is_filed_under_a_category_it_belongs_to() -> None:
         if not any(word in text for word in THEMES[e["category"]]):
             misfiled.append(f"{e['id']} ({e['category']}): {e['question']}")
     assert misfiled == []
+
+
+# #26 (30, 31): hostile or broken packs are refused with a reason, fast, never a 500.
+@pytest.mark.parametrize("text, reason", [
+    ("a: &a [x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nentries: [*c]\n", "aliases (*name) are not accepted"),
+    ("entries: " + "[" * 3000 + "]" * 3000, "nest too deeply"),
+    ("entries:\n  - 123: x\n    id: k\n    question: q\n    answer: a\n", "unknown key(s) 123"),
+])
+def test_hostile_yaml_is_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(PackError, match=re.escape(reason)):
+        parse_pack(text, "p.yaml")
+
+
+def test_a_csv_field_over_the_csv_limit_and_thousands_of_errors_are_reported_briefly() -> None:
+    with pytest.raises(PackError, match="not a readable CSV"):
+        parse_upload(("id,question,answer\n" + "x" * 200_000 + ",y,z\n").encode(), "p.csv")
+    many = "entries:\n" + "".join(f"  - id: 'bad id {i}'\n    question: q\n    answer: a\n" for i in range(500))
+    with pytest.raises(PackError) as raised:
+        parse_pack(many, "p.yaml")
+    assert str(raised.value).count("\n") == 50 and str(raised.value).endswith("… and 450 more problem(s)")
