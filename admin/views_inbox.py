@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from admin.auth import audit, current_municipality_id, db, requires, signed_in
 from admin.blueprint import blueprint
 from admin.inbox import confirmed_phrasings, disliked_answers, group_questions, logs_by_ids, unanswered
+from core.inputs import whole_number
 from faq.models import FaqEntry, QuestionLog
 from faq.packs import save_entry, validate_entry
 
@@ -56,7 +57,10 @@ def inbox_create() -> ResponseReturnValue:
 
 
 def _form_entry() -> FaqEntry:
-    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == int(request.form.get("entry_id") or 0),
+    entry_id = whole_number(request.form.get("entry_id") or "")
+    if entry_id is None:  # 「abc」「²」「10^23」: not an entry number (int() took ² and overflowed the database)
+        abort(400)
+    entry = db().scalar(select(FaqEntry).where(FaqEntry.id == entry_id,
                                                FaqEntry.municipality_id == current_municipality_id()))
     if entry is None:
         abort(404)

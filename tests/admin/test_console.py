@@ -377,3 +377,18 @@ def test_console_accepts_uploads_larger_than_the_webhook_limit(app, client) -> N
                                                            "file": (io.BytesIO(data), "big.csv")},
                           content_type="multipart/form-data")
     assert preview.status_code == 200 and "新規 <strong>6000</strong>件" in preview.text
+
+
+def test_out_of_range_and_odd_ids_are_404_or_400_never_500(app, client) -> None:
+    """#26 (33): ids no database holds (10^20) in URLs, and entry_id=abc|²|10^23 in forms."""
+    login(client, make_staff(app)["admin"])
+    huge = 10**20
+    for path in (f"/admin/faq/{huge}", f"/admin/faq/{huge}/history", f"/admin/consultations/{huge}",
+                 f"/admin/notices/{huge}", f"/admin/notices/{huge}/progress.json", f"/admin/faq/import/{huge}",
+                 f"/admin/gomi/import/{huge}"):
+        assert client.get(path).status_code == 404, path
+    token = csrf(client, "/admin/password")
+    assert client.post(f"/admin/staff/{huge}/role", data={"csrf_token": token, "role": "viewer"}).status_code == 404
+    for value in ("abc", "²", str(10**23), "-1"):
+        response = client.post("/admin/inbox/attach", data={"csrf_token": token, "entry_id": value, "q": "1"})
+        assert response.status_code in (400, 404), value  # (no such question group here: 404 first)
