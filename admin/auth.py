@@ -27,6 +27,9 @@ MIN_PASSWORD = 10
 # not tell which names exist.
 SIGN_IN_FAILED = ("ログインできませんでした。ユーザー名とパスワードを確かめてください。"
                   "失敗が続くと、15分ほどログインできなくなります。")
+ADDRESS_LOCKED = ("この接続元からのログインの失敗が続いたため、15分ほどログインを止めています。"
+                  "同じネットワークの職員の方も、しばらく待ってからお試しください。"
+                  "パスワードを忘れた場合は、管理者に再設定を頼んでください。")
 # What each permission needs; superusers have all of them.
 PERMISSIONS = {
     "view": {"viewer", "editor", "broadcaster", "admin"},
@@ -96,11 +99,14 @@ def authenticate(session: Session, username: str, password: str, address: str | 
     correct = check_password_hash(user.password_hash if user is not None and usable else dummy_hash(), password)
     if allowed and user is not None and usable and correct:
         throttle.clear(session, keys[0])
+        throttle.give_back(session, keys[1])
         user.last_login_at = now
         return user
     for key, count in counts.items():
         if count >= throttle.limit_of(key):
             throttle.lock(session, key, now)
+    if keys[0] in counts and keys[1] not in counts:  # the name may try, the address may not: say so
+        raise AuthError(ADDRESS_LOCKED)
     raise AuthError(SIGN_IN_FAILED)
 
 

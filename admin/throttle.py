@@ -4,7 +4,10 @@ Each attempt first *reserves* a try on two keys — the user name typed (``user:
 an account exists, so probing unknown names is limited the same way) and the client's address
 (``ip:<address>``) — with one atomic ``UPDATE … WHERE failures < limit … RETURNING``, committed before the
 password is checked. Forty parallel guesses therefore get at most ``limit`` password checks; the try that
-reaches the limit and fails locks the key for ``LOCK_FOR``. A successful sign-in clears the name's count.
+reaches the limit and fails locks the key for ``LOCK_FOR``. A successful sign-in clears the name's count and gives
+back the address's try: only failures count, so a whole city hall signing in through one LGWAN proxy on a disaster
+morning is never locked out by its own successful sign-ins (#26); the address allows many more failures than a
+name, since many colleagues share it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from core.db import insert_for
 
 WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
-LIMITS = {"user": 5, "ip": 20}
+LIMITS = {"user": 5, "ip": 100}
 
 
 def limit_of(key: str) -> int:
@@ -48,6 +51,12 @@ def lock(session: Session, key: str, now: datetime) -> None:
     session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
                     .values(locked_until=now + LOCK_FOR, failures=0, window_start=now)
                     .execution_options(synchronize_session=False))
+
+
+def give_back(session: Session, key: str) -> None:
+    """Undo one reserved try (a sign-in that succeeded is not a failure)."""
+    session.execute(update(LoginThrottle).where(LoginThrottle.key == key, LoginThrottle.failures > 0)
+                    .values(failures=LoginThrottle.failures - 1).execution_options(synchronize_session=False))
 
 
 def clear(session: Session, key: str) -> None:
