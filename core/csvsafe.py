@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
-_QUOTED = re.compile(r"'+[=+\-@\t\r]")
+# the formula starters, also full-width (Excel with a Japanese IME reads ＝ as =) and after leading spaces (#26)
+_START = r"[ \u3000]*[=+\-@\t\r＝＋－＠]"
+_NEEDS_QUOTE = re.compile(r"'*" + _START)
+_QUOTED = re.compile(r"'+" + _START)
 
 
 def neutralise(value: Any) -> Any:

@@ -64,7 +64,11 @@ def resolve(tag: str | None) -> str:
     for code in LANGUAGES:
         if code.lower() == lowered:
             return code
-    base = lowered.split("-")[0]
+    parts = lowered.split("-")
+    base = parts[0]
+    if base == "zh":  # zh-Hant-TW, zh-Hans-CN, zh-TW-x…: the script or the region decides (#26: Taiwan got Simplified)
+        traditional = {"hant", "tw", "hk", "mo"} & set(parts[1:])
+        return "zh-Hant" if traditional else "zh-Hans"
     if base in _ALIASES:
         return _ALIASES[base]
     if base in LANGUAGES and base != "ja":

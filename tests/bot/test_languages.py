@@ -40,7 +40,8 @@ def test_every_catalog_has_every_key_with_the_same_fields_and_is_translated() ->
 @pytest.mark.parametrize("tag, code", [
     ("en", "en"), ("en-US", "en"), ("zh-Hant", "zh-Hant"), ("zh-TW", "zh-Hant"), ("zh-CN", "zh-Hans"),
     ("pt-BR", "pt"), ("fil", "tl"), ("ko", "ko"), ("ja", "ja"), (None, "ja"), ("", "ja"), ("th", "ja-easy+en"),
-    ("xx-Nonsense", "ja-easy+en"),
+    ("xx-Nonsense", "ja-easy+en"), ("zh-Hant-TW", "zh-Hant"), ("zh-Hant-HK", "zh-Hant"), ("zh-Hans-CN", "zh-Hans"),
+    ("zh-TW-u-ca-chinese", "zh-Hant"),
 ])
 def test_a_line_profile_language_becomes_one_the_bot_speaks(tag: str | None, code: str) -> None:
     assert i18n.resolve(tag) == code

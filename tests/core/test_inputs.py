@@ -16,8 +16,9 @@ def test_whole_number(value, number) -> None:
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-5度", "@SUM(A1)", "\tx", "\rx",
-                                  "'=already", "''+two", "plain", "'quoted", "", "住民票"])
+                                  "'=already", "''+two", "plain", "'quoted", "", "住民票", "＝HYPERLINK(1)",
+                                  " =1+1", "\u3000＋1", "  @x", "＠Sum", "－5"])
 def test_csv_cells_are_safe_and_round_trip(text: str) -> None:
     cell = neutralise(text)
-    assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r")
+    assert cell.lstrip(" \u3000")[:1] not in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
     assert restore(cell) == text
