@@ -25,7 +25,9 @@ from line.client import LineClient
 # A consultation nobody wrote in for this long is no longer "open" for the resident: their next message
 # goes to the bot again (staff can still reply from the console until they close it).
 ACTIVE_FOR = timedelta(days=3)
-MAX_TEXT = 2000
+MAX_TEXT = 2000  # a staff reply (the console refuses a longer one; the push adds a heading within LINE's 5,000)
+# a resident's message is kept whole: LINE delivers at most 5,000 characters (#26: cut at 2,000 without a word)
+MAX_RESIDENT_TEXT = 5000
 
 
 def active_for(session: Session, municipality_id: int, follower_id: int) -> Consultation | None:
@@ -46,7 +48,7 @@ def add_resident_message(session: Session, municipality_id: int, follower_id: in
         session.add(consultation)
         session.flush()
     consultation.updated_at = utcnow()
-    session.add(ConsultationMessage(consultation_id=consultation.id, sender="resident", text=text[:MAX_TEXT]))
+    session.add(ConsultationMessage(consultation_id=consultation.id, sender="resident", text=text[:MAX_RESIDENT_TEXT]))
     session.flush()
     return consultation
 

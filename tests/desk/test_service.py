@@ -69,3 +69,13 @@ def test_a_consultation_lapses_for_the_resident_after_days_of_silence(app) -> No
         assert again.id != consultation.id
         assert [r.consultation.id for r in desk.listing(session, mid)][0] == again.id
         assert session.scalar(select(Follower.id).where(Follower.id == follower.id)) == follower.id
+
+
+def test_a_residents_long_message_is_kept_whole(app) -> None:
+    """#26 (36): LINE delivers up to 5,000 characters; a 4,800-character 相談 reaches staff whole (was cut at 2,000)."""
+    rt = app.extensions["machimado"]
+    text = "家の前の側溝があふれて困っています。" * 266  # 4,788 characters
+    with rt.sessions() as session:
+        mid = municipality(session).id
+        consultation = desk.add_resident_message(session, mid, resident(session, mid).id, text)
+        assert desk.messages_of(session, consultation)[-1].text == text
