@@ -91,11 +91,28 @@ def staff_role(user_id: int) -> ResponseReturnValue:
         abort(400)
     if role != user.role and _not_self(user, "自分の役割は変更できません。"):
         before = user.role
+        if before == "admin" and not _other_admin_stays(user):
+            flash(LAST_ADMIN, "error")
+            return redirect(url_for("admin.staff"))
         user.role = role
         audit("staff_role_changed", "staff_user", user.id, {"role": before}, {"role": role})
         db().commit()
         flash(f"「{user.display_name}」さんの役割を「{wording.ROLES[role]}」にしました。", "ok")
     return redirect(url_for("admin.staff"))
+
+
+LAST_ADMIN = "この市町村の管理者がいなくなるため、変更できません。先にほかの職員を管理者にしてください。"
+
+
+def _other_admin_stays(user: StaffUser) -> bool:
+    """Is another active admin of the municipality left when ``user`` stops being one? On PostgreSQL the active
+    admins' rows are locked first, so two admins demoting (or disabling) each other at the same moment cannot leave
+    the municipality with none (#26): the second waits, then sees the first one's change."""
+    query = select(StaffUser.id).where(StaffUser.municipality_id == user.municipality_id,
+                                       StaffUser.role == "admin", StaffUser.disabled_at.is_(None))
+    if db().get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return any(other != user.id for other in db().scalars(query.execution_options(populate_existing=True)))
 
 
 @blueprint.post("/staff/<int:user_id>/disable")
@@ -104,6 +121,9 @@ def staff_disable(user_id: int) -> ResponseReturnValue:
     user = staff_or_404(user_id)
     disable = request.form.get("disable") == "1"
     if disable and not _not_self(user, "自分のアカウントは無効にできません。"):
+        return redirect(url_for("admin.staff"))
+    if disable and user.role == "admin" and not _other_admin_stays(user):
+        flash(LAST_ADMIN, "error")
         return redirect(url_for("admin.staff"))
     user.disabled_at = utcnow() if disable else None
     if disable:

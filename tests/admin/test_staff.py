@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from admin.models import StaffUser
@@ -79,3 +80,66 @@ def test_staff_of_another_municipality_are_out_of_reach(multi_app) -> None:
     token = csrf(client, "/admin/staff")
     assert client.post(f"/admin/staff/{other}/password", data={"csrf_token": token}).status_code == 404
     assert login(multi_app.test_client(), minato["editor"], PASSWORD).status_code == 302
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, database_url) -> None:
+    """#26 (32): each admin demotes the other at the same moment; the municipality keeps an admin."""
+    import threading
+
+    from admin.auth import create_user
+    from core.db import session_scope
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent writers: PostgreSQL (SQLite deployments run one process)")
+    rt = app.extensions["machimado"]
+    tenant = rt.default_tenant()
+    with session_scope(rt.sessions) as session:
+        for name in ("admin-a", "admin-b"):
+            create_user(session, name, PASSWORD, "admin", tenant.id)
+    clients = {}
+    for name in ("admin-a", "admin-b"):
+        clients[name] = app.test_client()
+        login(clients[name], name)
+    tokens = {name: csrf(c, "/admin/staff") for name, c in clients.items()}
+    ids = {name: user_id(app, name) for name in clients}
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def demote(me: str, other: str) -> None:
+        barrier.wait()
+        response = clients[me].post(f"/admin/staff/{ids[other]}/role",
+                                    data={"csrf_token": tokens[me], "role": "viewer"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in (("admin-a", "admin-b"), ("admin-b", "admin-a"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302, 302]
+    with rt.sessions() as session:
+        admins = session.scalars(select(StaffUser.username).where(StaffUser.role == "admin",
+                                                                  StaffUser.municipality_id == tenant.id)).all()
+    assert len(admins) == 1
+
+
+def test_the_last_admin_cannot_be_demoted_or_disabled(app, client) -> None:
+    """A superuser (or the other side of a race) cannot leave a municipality without an active admin."""
+    from admin.auth import create_user
+    from core.db import session_scope
+
+    rt = app.extensions["machimado"]
+    tenant = rt.default_tenant()
+    with session_scope(rt.sessions) as session:
+        create_user(session, "only-admin", PASSWORD, "admin", tenant.id)
+        create_user(session, "root", PASSWORD, "superuser", None)
+    login(client, "root")
+    token = csrf(client, "/admin/staff")
+    only = user_id(app, "only-admin")
+    for path, data in ((f"/admin/staff/{only}/role", {"role": "viewer"}), (f"/admin/staff/{only}/disable",
+                                                                            {"disable": "1"})):
+        page = client.post(path, data={"csrf_token": token, **data}, follow_redirects=True).text
+        assert "管理者がいなくなるため、変更できません" in page
+    with rt.sessions() as session:
+        row = session.get(StaffUser, only)
+        assert row.role == "admin" and row.disabled_at is None
