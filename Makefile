@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# PostgreSQL runs too when it is reachable (CI sets TEST_DATABASE_URL explicitly).
-PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
-TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo "$(PG_URL)")
+# PostgreSQL runs too when it is reachable, in a database of the project's own (its schema is dropped and recreated
+# by the tests), created when missing; never someone's `test` database by accident. CI sets TEST_DATABASE_URL itself.
+PG_DB := machimado_test
+PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_DB)
+TEST_DATABASE_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && \
+	{ psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(PG_DB)'" 2>/dev/null | grep -q 1 || \
+	  createdb -h 127.0.0.1 -U postgres $(PG_DB) 2>/dev/null; } && echo "$(PG_URL)")
 export TEST_DATABASE_URL
 
 .PHONY: install demo test lint chromium bench clean lock
