@@ -209,14 +209,15 @@ def area_choices(areas: list[AreaCalendar], lead: str = "") -> lm.Reply:
 
 
 def take_area(ctx: Any, text: str, follower: Follower, pending: str) -> lm.Reply | None:
-    """A message sent while the bot waits for the resident's 町名."""
+    """A message sent while the bot waits for the resident's 町名: the area (or a short list), or None when nothing
+    here is called that — the message is then answered as any other."""
     calendar = calendar_of(ctx)
     if calendar is None:
         return None
     found = area_match.match(calendar, text)
     follower.pending_lookup = None
-    if not found:
-        return None if len(_compact(text)) > 20 else ask_area(calendar, t("gomi.no_match", text=text[:30]) + "\n\n")
+    if not found:  # not a place here: most likely another question (「粗大ごみの出し方」): it goes on to be answered
+        return None
     if len(found) > 1:
         dchat.remember(follower, pending)
         return area_choices(found)

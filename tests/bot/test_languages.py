@@ -120,7 +120,9 @@ def test_choosing_a_language_in_the_chat_sticks_across_follows(app, client, fake
     assert (follower(app).language, follower(app).language_source) == ("ja-easy", "chosen")
 
     post_webhook(client, body_of(text_event("ごみの収集日を知りたい", USER)))
-    assert "ごみを 出す 日は、住んで いる 場所で 違います" in said(fake_line)
+    assert "住んでいる 町の 名前を 送って ください" in said(fake_line)  # ごみ (#23) in やさしい日本語
+    post_webhook(client, body_of(text_event("粗大ごみの出し方", USER)))  # not a town: answered as a question
+    assert "大きい ごみ（50センチより 大きい もの）" in said(fake_line)
 
     post_webhook(client, body_of(event_of("unfollow", USER)))
     post_webhook(client, body_of(event_of("follow", USER)))  # the profile still says English: the choice stays
