@@ -37,7 +37,7 @@ TODAY_WORDS = words("gomi_today")
 TOMORROW_WORDS = words("gomi_tomorrow")
 WEEK_WORDS = words("gomi_week")
 
-_GOMI = r"(ごみ|ゴミ|ごみ|塵)"
+_GOMI = r"(ごみ|ゴミ|塵)"
 _TODAY = re.compile(rf"^(今日|きょう|本日|ほんじつ)(は|の)?(何|なに|なん)?(の)?{_GOMI}")
 _TOMORROW = re.compile(rf"^(明日|あした|あす)(は|の)?(何|なに|なん)?(の)?{_GOMI}")
 _WEEK = re.compile(rf"^(今週|こんしゅう)(の)?{_GOMI}")
