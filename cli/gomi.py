@@ -97,7 +97,8 @@ def eval_cmd(data_dir: Path, cases: Path | None, items: Path | None, pause_mode:
     case_rows = _jsonl(cases) if cases else []
     item_rows = _jsonl(items) if items else []
     wanted = {row["city"] for row in case_rows + item_rows}
-    folders = {p.name: p for p in sorted(data_dir.iterdir()) if (p / "area_days.csv").is_file()}
+    folders = {p.name: p for p in sorted(data_dir.iterdir())
+               if (p / "area_days.csv").is_file() or (p / "area.csv").is_file()}
     calendars: dict[str, Calendar] = {}
     dictionaries: dict[str, Dictionary] = {}
     failed: list[dict[str, str]] = []

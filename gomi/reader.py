@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gomi.spec import Pause, Spec, SpecError, clean, parse
 
-FILES = ("area_days.csv", "center.csv", "description.csv", "target.csv", "remarks.csv")
+FILES = ("area_days.csv", "center.csv", "description.csv", "target.csv", "remarks.csv", "area.csv")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
@@ -146,6 +146,9 @@ def load_files(source: Path | str | bytes) -> dict[str, str]:
                 if path.stat().st_size > MAX_FILE_BYTES:
                     raise DatasetError(f"{name}: 大きすぎます")
                 raw[name] = path.read_bytes()
+    if "area_days.csv" not in raw and "area.csv" in raw:  # the forks without a centre column call it area.csv
+        raw["area_days.csv"] = raw.pop("area.csv")
+    raw.pop("area.csv", None)
     if "area_days.csv" not in raw:
         raise DatasetError("area_days.csv がありません")
     return {name: decode(data, name) for name, data in raw.items()}
@@ -162,15 +165,27 @@ def read(source: Path | str | bytes) -> Dataset:
     return data
 
 
-def _layout(header: list[str]) -> tuple[int, int]:
-    """(label column, centre column). Standard ``地名,センター,<types>``; ``マスター,地名,センター``; several leading
-    columns before a ``センター`` column; Amagasaki's ``地名,地区`` (column 2 is the centre whatever its name)."""
+def _layout(header: list[str], rows: list[tuple[int, list[str]]], described: set[str]) -> tuple[int, int | None]:
+    """(label column, centre column or None). Standard ``地名,センター,<types>``; ``マスター,地名,センター``; several
+    leading columns before a ``センター`` column; Amagasaki's ``地名,地区`` (the column after the label is the centre
+    whatever its name) — unless that column is a garbage type (described in description.csv, or its cells are day
+    specs), as in forks without a centre column (awoni's ``area.csv``)."""
     names = [clean(h) for h in header]
     centre = next((i for i, h in enumerate(names) if "センター" in h), -1)
     label = 1 if names and names[0] == "マスター" else 0
-    if centre < 0:
-        centre = label + 1
-    return label, centre
+    if centre >= 0:
+        return label, centre
+    candidate = label + 1
+    if candidate < len(names) and names[candidate] in described:
+        return label, None
+    cells = [row[candidate] for _, row in rows[1:] if candidate < len(row) and clean(row[candidate])]
+    readable = 0
+    for cell in cells:
+        try:
+            readable += parse(cell).collected
+        except SpecError:
+            pass
+    return (label, None) if cells and readable >= 0.8 * len(cells) else (label, candidate)
 
 
 def _read_area_days(text: str, data: Dataset) -> None:
@@ -178,10 +193,11 @@ def _read_area_days(text: str, data: Dataset) -> None:
     if not rows:
         raise DatasetError("area_days.csv が空です")
     _, header = rows[0]
-    label_col, centre_col = _layout(header)
-    # type labels as written (a resident reads them), compared by their NFKC form across the files
-    columns = [(i, h.strip()) for i, h in enumerate(header) if i > centre_col and clean(h)]
     described = {clean(t.label): t for t in data.types}
+    label_col, centre_col = _layout(header, rows, set(described))
+    first_type = (label_col if centre_col is None else centre_col) + 1
+    # type labels as written (a resident reads them), compared by their NFKC form across the files
+    columns = [(i, h.strip()) for i, h in enumerate(header) if i >= first_type and clean(h)]
     data.types = []
     for _, type_label in columns:
         info = described.get(clean(type_label))
@@ -201,9 +217,10 @@ def _read_area_days(text: str, data: Dataset) -> None:
             data.notes.append(f"area_days.csv {line} 行目は {seen_rows[signature]} 行目と同じ内容です（一つにまとめました）")
             continue
         seen_rows[signature] = line
-        centre = cells[centre_col].strip() if centre_col < len(cells) else ""
+        centre = cells[centre_col].strip() if centre_col is not None and centre_col < len(cells) else ""
         # the columns between the label and the centre (地区, 校下…) group areas for choosing from a list
-        district = cells[label_col + 1].strip() if centre_col - label_col >= 2 and label_col + 1 < len(cells) else ""
+        district = cells[label_col + 1].strip() if centre_col is not None and centre_col - label_col >= 2 and \
+            label_col + 1 < len(cells) else ""
         specs: dict[str, Spec] = {}
         written: dict[str, str] = {}
         for index, type_label in columns:

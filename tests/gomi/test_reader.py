@@ -119,3 +119,24 @@ def test_unreadable_sources_are_refused_with_a_reason(tmp_path: Path) -> None:
     (tmp_path / "area_days.csv").write_bytes(b"\xff\xfe\x00\x81\x00\xff")
     with pytest.raises(DatasetError):
         read(tmp_path)
+
+
+def test_a_calendar_without_a_centre_column_named_area_csv(tmp_path: Path) -> None:
+    """awoni/5374's layout: ``area.csv``, the types right after the label (no centre, so no pauses)."""
+    write(tmp_path, "area.csv", "地名,燃やすごみ,資源,プラ\n東町,月 木,e3w20261203,水2\n西町,火 金,隔水20261209,--\n")
+    write(tmp_path, "description.csv", "label,sublabel,description,styles,bgcolor\n燃やすごみ,,,,#ff0000\n")
+    data = read(tmp_path)
+    assert [t.label for t in data.types] == ["燃やすごみ", "資源", "プラ"] and not data.problems
+    east = data.area("東町")
+    assert east.centre == "" and days_of(east.specs["資源"], 2026, 12) == [3, 24]
+
+
+def test_amagasakis_second_column_is_a_centre_not_a_type(tmp_path: Path) -> None:
+    write(tmp_path, "area_days.csv", "地名,地区,燃やすごみ\n浜町,地区1,月 木\n")
+    write(tmp_path, "center.csv", "地区,休止開始日,休止終了日\n地区1,2026/12/30,2027/1/3\n")
+    data = read(tmp_path)
+    assert [t.label for t in data.types] == ["燃やすごみ"] and data.pauses_for(data.area("浜町"))
+
+
+def days_of(spec, year: int, month: int) -> list[int]:
+    return sorted(d.day for d in month_dates(spec, year, month))
