@@ -227,10 +227,14 @@ def _read_area_days(text: str, data: Dataset) -> None:
             cell = cells[index] if index < len(cells) else ""
             written[type_label] = cell
             try:
-                specs[type_label] = parse(cell)
+                specs[type_label] = spec = parse(cell)
             except SpecError as exc:
                 data.problems.append(Problem("area_days.csv", line, type_label, cell,
-                                             f"「{exc.token}」: {exc.reason}"))
+                                             f"「{exc.token}」: {exc.reason}（この種類はこの地区で表示しません）"))
+                continue
+            for skipped in spec.skipped:
+                data.problems.append(Problem("area_days.csv", line, type_label, cell,
+                                             f"「{skipped.token}」: {skipped.reason}（この部分だけ読み飛ばし、残りは取り込みました）"))
         names[raw_name] += 1
         name = raw_name
         if names[raw_name] > 1:

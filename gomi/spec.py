@@ -11,7 +11,9 @@ white space after NFKC (full-width digits and spaces are common in hand-made fil
   own months (the Kyoto-prefecture forks).
 
 Anything else (``月・木``, ``第2木``, ``2土``, ``水13``, a date that does not exist) raises :class:`SpecError`
-naming the token: the importer reports it with its file, row and column and never guesses. Where the original
+naming the token: the importer reports it with its file, row and column and never guesses. In a plain cell, a bad
+token beside readable ones (``月 木 20261332``) is set aside (``Spec.skipped``, reported too) and the rest kept; a
+cell with months or ``;`` groups fails as a whole (which days the months were meant for cannot be known). Where the original
 app silently did something else (a date token turning the whole cell into dates, ``*1`` read as the first
 Saturday by old forks), the reading here is the one the data's author meant: the union of the tokens.
 """
@@ -80,6 +82,8 @@ class Spec:
     text: str
     rules: tuple[Rule, ...] = ()
     remarks: tuple[int, ...] = field(default=())
+    # tokens that could not be read beside ones that could (「月 木 20261332」: Mondays and Thursdays stay)
+    skipped: tuple[SpecError, ...] = ()
 
     @property
     def collected(self) -> bool:
@@ -101,6 +105,7 @@ def parse(cell: str) -> Spec:
         return Spec(text)
     rules: list[Rule] = []
     remarks: list[int] = []
+    skipped: list[SpecError] = []
     if ";" in text:
         groups = [g.strip() for g in text.split(";")]
         for group in groups:
@@ -110,11 +115,15 @@ def parse(cell: str) -> Spec:
                 raise SpecError(group, "「;」で区切った組ごとに「:月」が必要です（例: 水1:4 5; 水2:6）")
             _read_tokens(group, rules, remarks)
     else:
-        _read_tokens(text, rules, remarks)
-    return Spec(text, tuple(rules), tuple(remarks))
+        _read_tokens(text, rules, remarks, skipped)
+    if skipped and not rules and not remarks:
+        raise skipped[0]
+    return Spec(text, tuple(rules), tuple(remarks), tuple(skipped))
 
 
-def _read_tokens(text: str, rules: list[Rule], remarks: list[int]) -> None:
+def _read_tokens(text: str, rules: list[Rule], remarks: list[int], skipped: list[SpecError] | None = None) -> None:
+    """The tokens of a cell (or of one ``;`` group). With ``skipped`` (a plain cell without months), a token that
+    cannot be read is set aside and the others kept; otherwise it fails the whole cell."""
     months: frozenset[int] | None = None
     if ":" in text:
         head, _, tail = text.partition(":")
@@ -125,7 +134,13 @@ def _read_tokens(text: str, rules: list[Rule], remarks: list[int]) -> None:
         if not text:
             raise SpecError(":" + tail, "「:」の前に曜日がありません")
     for token in text.split(" "):
-        rules_or_remark = _token(token, months)
+        try:
+            rules_or_remark = _token(token, months)
+        except SpecError as exc:
+            if skipped is None or months is not None:
+                raise
+            skipped.append(exc)
+            continue
         if isinstance(rules_or_remark, int):
             remarks.append(rules_or_remark)
         elif rules_or_remark is not None:

@@ -86,3 +86,13 @@ def test_pause_shift_moves_that_week_and_the_rest_of_the_month_as_the_original_a
     assert days("金5", 2022, 12, pause, "shift") == []
     # explicit dates and intervals are never moved by the shift
     assert days("20230102", 2023, 1, pause, "shift") == [2]
+
+
+def test_a_bad_token_beside_good_ones_is_set_aside_and_reported() -> None:
+    spec = parse("月 木 20261332")
+    assert [s.token for s in spec.skipped] == ["20261332"]
+    assert days("月 木 20261332", 2026, 12)[:2] == [3, 7]
+    with pytest.raises(SpecError):
+        parse("月・木 水13")  # nothing readable: the whole cell is a problem
+    with pytest.raises(SpecError):
+        parse("月 木 20261332:4 5")  # with months, which tokens they were meant for cannot be known
