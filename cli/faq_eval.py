@@ -7,6 +7,7 @@ The knowledge base is loaded into a fresh temporary SQLite database through the 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from core.tenancy import sync_municipalities
 from faq import service
 from faq.evaluate import (
     Case,
+    ConversationCase,
     beir_cases,
     beir_entries,
     evaluate,
@@ -32,6 +34,7 @@ from faq.evaluate import (
     learned,
     load_conversation,
     load_paraphrases,
+    load_tsv,
     shown_right,
 )
 from faq.evaluate import as_kana as kana_cases
@@ -80,6 +83,8 @@ def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = Fal
             for lang in languages:
                 part = evaluate([c for c in cases if c.lang == lang], match)
                 metrics["by_language"][lang] = {"queries": part["queries"], "hit1_a": part["hit1_a"],
+                                                "hit3_a": part["hit3_a"], "fallback_share": part["fallback_share"],
+                                                "answered_precision": part["answered_precision"],
                                                 "shown_right": shown_right(part),
                                                 "answered_share": part["answered_share"],
                                                 "out_of_scope_answered": part["out_of_scope_answered"]}
@@ -100,16 +105,24 @@ def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = Fal
               help="BEIR queries attached to their grade-2 entries as phrasings first (as staff would).")
 @click.option("--learn-qrels", type=click.Path(exists=True, path_type=Path), default=None,
               help="Relevance grades of the --learn-from queries.")
+@click.option("--tsv", "tsv", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Rows 'style-or-language<TAB>question<TAB>expected ids (regex)' (resident-questions-dev), with --pack.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def faq_eval(corpus: Path | None, queries: Path | None, qrels: Path | None, pack: Path | None,
              paraphrases: Path | None, leave_out: bool, as_kana: bool, learn_from: Path | None,
-             learn_qrels: Path | None, as_json: bool) -> None:
+             learn_qrels: Path | None, tsv: Path | None, as_json: bool) -> None:
     """Measure answer quality (Hit@1, MRR@10, outcome mix, latency)."""
+    conversation: list[ConversationCase] = []
     if corpus:
         if not (queries and qrels):
             raise click.UsageError("--corpus needs --queries and --qrels")
         entries, cases = beir_entries(corpus), beir_cases(queries, qrels)
-        conversation = []
+    elif tsv:
+        entries = load_pack_file(pack or DEMO_PACK)
+        try:
+            cases = load_tsv(tsv, [str(e["id"]) for e in entries])
+        except (ValueError, re.error) as exc:
+            raise click.UsageError(str(exc)) from exc
     else:
         entries = load_pack_file(pack or DEMO_PACK)
         cases = load_paraphrases(paraphrases or DEFAULT_PARAPHRASES)

@@ -8,6 +8,7 @@ and BEIR-style benchmarks such as localgovFAQ (corpus/queries/qrels JSON). Both 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -36,6 +37,29 @@ def load_paraphrases(path: Path) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [Case(str(item["q"]), {str(item["expect"]): 2} if item.get("expect") else {}, str(item.get("lang") or ""))
             for item in data["queries"]]
+
+
+def load_tsv(path: Path, keys: list[str]) -> list[Case]:
+    """Rows ``style-or-language <TAB> question <TAB> expected`` (../shared/eval/resident-questions-dev): the expected
+    entry ids are a regex alternation, fullmatched against the pack's ids (``-`` = out of scope); the first column
+    becomes the case's group (``lang``), so the figures come per style / language too."""
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            raise ValueError(f"{path}:{number}: expected 3 tab-separated columns, found {len(parts)}")
+        group, question, expected = (p.strip() for p in parts)
+        if expected == "-":
+            grades: dict[str, int] = {}
+        else:
+            pattern = re.compile(expected)
+            grades = {key: 2 for key in keys if pattern.fullmatch(key)}
+            if not grades:
+                raise ValueError(f"{path}:{number}: {expected!r} names no entry of the pack")
+        cases.append(Case(question, grades, group))
+    return cases
 
 
 def shown_right(metrics: dict[str, Any]) -> float:

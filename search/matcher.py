@@ -19,6 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
+from search.focus import combine, question_part
 from search.index import EntryIndex, Scored
 from search.language import JAPANESE, detect
 from search.normalize import Analysis, Normalizer, fold
@@ -43,6 +44,9 @@ NEAR_VERBATIM = 0.9
 # rounding of ~0.001) is a coin flip, not agreement.
 AGREE_GAP = 0.005
 SUGGEST_COUNT = 3
+# A long message's suggest line is lowered in proportion to the share its question sentences take, down to this
+# fraction of the usual one (search.focus); the answer line never moves.
+STORY_FLOOR = 0.6
 # A question in another language: its best phrasing or translation vs. its question + answer gist.
 MEANING_PHRASING = 0.6
 
@@ -203,6 +207,20 @@ class Matcher:
             fields.update(uq=float(semantic[0][top]), uqa=float(semantic[1][top]))
         return query, candidates, fields, agree
 
+    def _with_focus(self, asked: str, candidates: list[Candidate], fields: dict[str, float], agree: bool,
+                    limit: int, exclude: frozenset[str]) -> tuple[list[Candidate], dict[str, float], bool]:
+        """A long message's candidates rescored with its question sentences matched alone (search.focus)."""
+        _, focused, focus_fields, focus_agree = self.rank(asked, limit, exclude)
+        if not focused:
+            return candidates, fields, agree
+        by_key = {c.key: c for c in [*focused, *candidates]}
+        scores = combine({c.key: c.score for c in candidates}, {c.key: c.score for c in focused})
+        merged = sorted((Candidate(by_key[k].entry_id, k, by_key[k].question, s, by_key[k].kind)
+                         for k, s in scores.items()), key=lambda c: -c.score)[:limit]
+        top_is_focus_top = merged[0].key == focused[0].key
+        agree = (agree and merged[0].key == candidates[0].key) or (focus_agree and top_is_focus_top)
+        return merged, {**fields, **({"focus": 1.0} if top_is_focus_top else {})}, agree
+
     def warm_up(self) -> None:
         """Load what a first question would (the sentence encoder) and fill the encoder's token
         memo from this knowledge base's questions (search.token_memo): residents ask in its words."""
@@ -251,10 +269,17 @@ class Matcher:
             return MatchResult(outcome, candidates, analysis, candidates[0].score if candidates else 0.0, fields,
                                language)
         query, candidates, fields, agree = self.rank(text, limit, exclude)
+        asked = question_part(text[:MAX_QUERY_CHARS])
+        if asked and candidates:
+            candidates, fields, agree = self._with_focus(asked, candidates, fields, agree, limit, exclude)
         if query.is_empty():
             outcome = "fallback"
         elif fields.get("exact"):  # the question is one of the entry's own phrasings: answer it
             outcome = "answer"
+        elif asked:  # a story dilutes the score in the share of the text it takes: もしかして sooner, answer as ever
+            t = self.thresholds
+            share = max(STORY_FLOOR, len(asked) / max(len(text[:MAX_QUERY_CHARS]), 1))
+            outcome = decide(candidates, Thresholds(t.answer, t.suggest * share, t.margin), agree)
         else:
             outcome = decide(candidates, self.thresholds, agree)
         confidence = candidates[0].score if candidates else 0.0

@@ -187,3 +187,22 @@ def test_multilingual_quality_meets_the_goals() -> None:
     assert metrics["out_of_scope_answered"] == 0
     assert metrics["answered_precision"] >= 0.95
     assert set(metrics["by_language"]) == {"en", "ko", "pt", "zh"}
+
+
+def test_faq_eval_reads_the_resident_questions_tsv_format(tmp_path) -> None:
+    """#22 (6): `faq eval --tsv` reads 'style<TAB>question<TAB>ids as a regex alternation' and reports per style."""
+    rows = ("# columns: style, question, expected\n"
+            "plain\t粗大ごみを出したいです\tgomi-sodai|gomi-calendar\n"
+            "long\t" + "先月この町に越してきました。荷物の片付けがまだ終わっていません。" * 2 + "大きな家具はどうやって捨てればいいですか。"
+            "\tgomi-sodai\n"
+            "oos\t今日の天気はどうですか\t-\n")
+    tsv = tmp_path / "dev.tsv"
+    tsv.write_text(rows, encoding="utf-8")
+    result = CliRunner().invoke(main, ["faq", "eval", "--tsv", str(tsv), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["queries"] == 3 and report["in_scope"] == 2 and report["out_of_scope_answered"] == 0
+    assert set(report["by_language"]) == {"plain", "long", "oos"} and report["hit1_a"] == 1.0
+    tsv.write_text("plain\t質問\tno-such-entry\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, ["faq", "eval", "--tsv", str(tsv)])
+    assert bad.exit_code != 0 and "names no entry" in bad.output
