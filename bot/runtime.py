@@ -43,7 +43,8 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
-        return cls(settings=settings, engine=engine, sessions=sessions, matchers=MatcherCache(sessions))
+        return cls(settings=settings, engine=engine, sessions=sessions,
+                   matchers=MatcherCache(sessions, second=settings.second_model))
 
     def line_client(self, slug: str) -> LineClient:
         client = self._clients.get(slug)

@@ -38,7 +38,9 @@ from faq.evaluate import (
     shown_right,
 )
 from faq.evaluate import as_kana as kana_cases
+from faq.kb import fill_second
 from faq.packs import DEMO_PACK, import_entries, load_pack_file
+from search.language import JAPANESE, detect
 from search.matcher import Matcher, MatchResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +48,10 @@ DEFAULT_PARAPHRASES = ROOT / "eval" / "demo_paraphrases.yaml"
 
 
 @contextmanager
-def evaluation_kb(entries: list[dict]) -> Iterator[tuple[Session, Matcher, int]]:
+def evaluation_kb(entries: list[dict], second: bool = False) -> Iterator[tuple[Session, Matcher, int]]:
     """A fresh temporary knowledge base loaded through the normal import path (vectors included),
-    and the matcher the webhook would use for it."""
+    and the matcher the webhook would use for it (``second``: with the second meaning model's vectors filled,
+    as a deployment has them once its background encoding is done)."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_INSTANCE_PATH": tmp,
                                   "DATABASE_URL": f"sqlite:///{tmp}/eval.sqlite3"})
@@ -61,13 +64,17 @@ def evaluation_kb(entries: list[dict]) -> Iterator[tuple[Session, Matcher, int]]
             with session_scope(runtime.sessions) as session:
                 matcher = runtime.matchers.get(session, municipality_id, settings.default_municipality)
                 matcher.warm_up()
+                if second:
+                    fill_second(session, matcher)
+                    session.commit()
                 yield session, matcher, municipality_id
         finally:
             runtime.close()
 
 
 def run_evaluation(entries: list[dict], cases: list[Case], leave_out: bool = False) -> dict:
-    with evaluation_kb(entries) as (session, matcher, municipality_id):
+    other_languages = any(detect(c.query) != JAPANESE for c in cases)
+    with evaluation_kb(entries, second=other_languages) as (session, matcher, municipality_id):
         def match(query: str, excluded: set[str]) -> MatchResult:
             if excluded:
                 return matcher.match(query, exclude=frozenset(excluded))

@@ -43,6 +43,9 @@ class Settings:
     # throttle counts per client address, which would otherwise be the proxy's.
     proxy_count: int = 0
     metrics_token: str = ""  # bearer token for /metrics; empty: no /metrics
+    # The second meaning model for Vietnamese, Tagalog, Nepali… (search/second_model.py): on, except in tests
+    # (MACHIMADO_SECOND_MODEL=on|off); it encodes each knowledge base in the background after a build.
+    second_model: bool = True
     instance_path: Path = field(default_factory=lambda: Path("instance"))
 
     @property
@@ -97,8 +100,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=int(env_vars.get("MACHIMADO_RETENTION_DAYS", "365")),
         proxy_count=_whole(env_vars, "MACHIMADO_PROXY_COUNT", 0),
         metrics_token=env_vars.get("MACHIMADO_METRICS_TOKEN", ""),
+        second_model=_switch(env_vars, "MACHIMADO_SECOND_MODEL", env != "testing"),
         instance_path=instance_path,
     )
+
+
+def _switch(env_vars: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env_vars.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("on", "off"):
+        raise ConfigError(f"{name} must be on or off (got {value!r}).")
+    return value == "on"
 
 
 def _whole(env_vars: Mapping[str, str], name: str, default: int) -> int:

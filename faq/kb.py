@@ -24,11 +24,13 @@ from core.tenancy import MunicipalityConfig
 from directory.models import Place, Procedure
 from directory.texts import facility_texts, procedure_texts
 from faq.models import FaqEntry, SynonymSet
-from search.index import EntryIndex, EntryVectors, IndexedEntry
+from search import second_model
+from search.index import EntryIndex, EntryVectors, IndexedEntry, QuantizedVectors
 from search.matcher import Matcher
 from search.normalize import Normalizer, load_synonym_groups
 from search.reading import ReadingLexicon
-from search.vectors import DIM, load_vectors, vector_texts
+from search.second_model import SecondVectors
+from search.vectors import DIM, digest, insert_vectors, load_vectors, stored_vectors, vector_texts
 
 # Japanese FAQ pages often prefix a question with its subject: 【児童手当】振込口座は変更できますか。
 # The shipped municipal vocabulary (ごみ = ゴミ = 塵, マイナ = マイナンバーカード, …); municipalities and staff add theirs.
@@ -156,8 +158,39 @@ def build_matcher(session: Session, municipality_id: int, config: MunicipalityCo
     indexed = [index_entry(normalizer, e, lexicon) for e in entries]
     indexed += [index_procedure(normalizer, p, lexicon) for p in procedures]
     indexed += [index_facility(normalizer, p, lexicon) for p in places]
-    vectors = entry_vectors(session, all_texts(entries, procedures, places), [translation_texts(e) for e in entries])
-    return Matcher(normalizer, EntryIndex(indexed, vectors=vectors), config.thresholds, lexicon)
+    texts = all_texts(entries, procedures, places)
+    translated = [translation_texts(e) for e in entries]
+    vectors = entry_vectors(session, texts, translated)
+    return Matcher(normalizer, EntryIndex(indexed, vectors=vectors), config.thresholds, lexicon,
+                   second_texts=second_texts(texts, translated))
+
+
+def second_texts(texts: list[tuple[list[str], str]], translated: list[list[str]]) -> list[tuple[int, str]]:
+    """(entry row, text) for the second meaning model: every phrasing, every translation, and the gist."""
+    rows: list[tuple[int, str]] = []
+    for i, (phrasings, answer) in enumerate(texts):
+        rows += [(i, t) for t in vector_texts(phrasings, answer)]
+        rows += [(i, t) for t in (translated[i] if i < len(translated) else [])]
+    return [(i, t) for i, t in rows if t.strip()]
+
+
+def fill_second(session: Session, matcher: Matcher) -> int:
+    """Give ``matcher`` the second model's vectors: read the stored ones, encode and store the missing (the caller
+    commits). Returns how many were encoded (0 when the model is not available here)."""
+    if not matcher.second_texts or not second_model.available():
+        return 0
+    digests = [digest(t, second_model.MODEL) for _, t in matcher.second_texts]
+    found = stored_vectors(session, digests, second_model.MODEL)
+    missing = {d: t for d, (_, t) in zip(digests, matcher.second_texts, strict=True) if d not in found}
+    if missing:
+        encoded = second_model.passages(list(missing.values()))
+        fresh = dict(zip(missing, encoded, strict=True))
+        insert_vectors(session, fresh, model=second_model.MODEL)
+        found.update(fresh)
+    matrix = np.asarray([found[d] for d in digests], dtype=np.float32).reshape(-1, second_model.DIM)
+    owner = np.asarray([i for i, _ in matcher.second_texts], dtype=np.int64)
+    matcher.second = SecondVectors(QuantizedVectors(matrix), owner)
+    return len(missing)
 
 
 def entry_vectors(session: Session, texts: list[tuple[list[str], str]], translated: list[list[str]] | None = None
@@ -248,7 +281,8 @@ class MatcherCache:
     factory (tools, tests) every rebuild is done in the caller's thread.
     """
 
-    def __init__(self, sessions: sessionmaker[Session] | None = None) -> None:
+    def __init__(self, sessions: sessionmaker[Session] | None = None, second: bool = False) -> None:
+        self.second = second  # fill the second meaning model's vectors after each build (search.second_model)
         self._lock = threading.Lock()
         self._cached: dict[int, _Cached] = {}
         self._normalizers: dict[tuple[object, ...], Normalizer] = {}
@@ -316,10 +350,25 @@ class MatcherCache:
             self._normalizers[key] = normalizer
         matcher = build_matcher(session, municipality_id, config, normalizer)
         self._cached[municipality_id] = _Cached(version, key, matcher, time.monotonic(), generation)
+        if self.second and self._sessions is not None:
+            threading.Thread(target=self._fill_second, args=(matcher,), daemon=True,
+                             name=f"second-model-{municipality_id}").start()
         self._build_s[municipality_id] = time.monotonic() - started
         self._build_size[municipality_id] = kb_size(version)
         MATCHER_REBUILDS.inc()
         return matcher
+
+    def _fill_second(self, matcher: Matcher) -> None:
+        """Encode the knowledge base for the second model while the first one answers (minutes for a large one)."""
+        assert self._sessions is not None
+        try:
+            with self._sessions() as session:
+                encoded = fill_second(session, matcher)
+                session.commit()
+            if encoded:
+                log.info("second meaning model: %d knowledge-base text(s) encoded", encoded)
+        except Exception:  # noqa: BLE001 - questions in those languages stay with the first model
+            log.exception("second meaning model: filling the vectors failed")
 
     def _rebuild_in_background(self, municipality_id: int, config: MunicipalityConfig) -> threading.Event:
         """Start the municipality's rebuild unless one is running; the event is set when it ends."""

@@ -19,11 +19,13 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from core.tenancy import Thresholds
+from search import second_model
 from search.focus import combine, question_part
 from search.index import EntryIndex, Scored
 from search.language import JAPANESE, detect
 from search.normalize import Analysis, Normalizer, fold
 from search.reading import ReadingLexicon
+from search.second_model import SecondVectors
 from search.vectors import encoder
 
 log = logging.getLogger(__name__)
@@ -122,11 +124,15 @@ class Matcher:
     """A built index plus the normalizer that made it; immutable, shared between threads."""
 
     def __init__(self, normalizer: Normalizer, index: EntryIndex, thresholds: Thresholds,
-                 lexicon: ReadingLexicon | None = None):
+                 lexicon: ReadingLexicon | None = None, second_texts: list[tuple[int, str]] | None = None):
         self.normalizer = normalizer
         self.index = index
         self.thresholds = thresholds
         self.lexicon = lexicon or ReadingLexicon()
+        # (entry row, text) of every entry for the second meaning model; its vectors are filled in later, in the
+        # background (faq.kb.fill_second): until then those questions go to the first model
+        self.second_texts = second_texts or []
+        self.second: SecondVectors | None = None
 
     @staticmethod
     def _lexical(query: Analysis, hits: list[Scored]) -> np.ndarray:
@@ -221,6 +227,26 @@ class Matcher:
         agree = (agree and merged[0].key == candidates[0].key) or (focus_agree and top_is_focus_top)
         return merged, {**fields, **({"focus": 1.0} if top_is_focus_top else {})}, agree
 
+    def _match_second(self, second: SecondVectors, text: str, limit: int, exclude: frozenset[str], language: str
+                      ) -> MatchResult | None:
+        """A question in a language only the second model reads: its closest entries, offered as もしかして (its
+        cosines rank well but do not separate right from wrong: search.second_model)."""
+        try:
+            q = second_model.query(text)
+        except Exception:  # noqa: BLE001 - a broken model: the first one answers as before
+            log.exception("second meaning model failed on a question")
+            return None
+        entries = self.index.entries
+        scores = second.best(q, len(entries))
+        if exclude:
+            scores[[i for i, e in enumerate(entries) if e.key in exclude]] = -1.0
+        order = [int(i) for i in np.argsort(-scores, kind="stable")[:limit] if scores[i] > -1.0]
+        candidates = [Candidate(entries[i].entry_id, entries[i].key, entries[i].question, float(scores[i]),
+                                entries[i].kind) for i in order]
+        outcome = "suggest" if candidates and text.strip() else "fallback"
+        return MatchResult(outcome, candidates, self.normalizer.analyze(text),
+                           candidates[0].score if candidates else 0.0, {"second": 1.0}, language)
+
     def warm_up(self) -> None:
         """Load what a first question would (the sentence encoder) and fill the encoder's token
         memo from this knowledge base's questions (search.token_memo): residents ask in its words."""
@@ -259,6 +285,11 @@ class Matcher:
         """``exclude``: entry keys to leave out (evaluation of "not in the knowledge base"); ``hint``: the
         resident's language (core.i18n), which decides only what the characters cannot (search.language)."""
         language = detect(text, hint)
+        second = self.second
+        if language != JAPANESE and second is not None and second_model.wanted(text[:MAX_QUERY_CHARS], language, hint):
+            found = self._match_second(second, text[:MAX_QUERY_CHARS], limit, exclude, language)
+            if found is not None:
+                return found
         if language != JAPANESE and self.index.vectors is not None:
             clipped = text[:MAX_QUERY_CHARS]
             analysis = self.normalizer.analyze(clipped)

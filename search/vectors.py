@@ -55,8 +55,8 @@ def clip(text: str) -> str:
     return " ".join(text.split())[:MAX_TEXT_CHARS]
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(f"{MODEL}\0{clip(text)}".encode()).hexdigest()
+def digest(text: str, model: str = MODEL) -> str:
+    return hashlib.sha256(f"{model}\0{clip(text)}".encode()).hexdigest()
 
 
 class Encoder:
@@ -196,16 +196,27 @@ def _encode_and_store(session: Session, by_digest: dict[str, str]) -> dict[str, 
     return vectors
 
 
-def insert_vectors(session: Session, vectors: dict[str, np.ndarray]) -> None:
+def insert_vectors(session: Session, vectors: dict[str, np.ndarray], model: str = MODEL) -> None:
     """Insert by digest. Another process (a second worker backfilling, a concurrent import) may have
     stored the same text meanwhile; vectors are content-addressed, so theirs is identical and ours
     is skipped instead of failing the caller's transaction."""
-    rows = [{"model": MODEL, "digest": k, "vector": v.astype(np.float16).tobytes(), "created_at": utcnow()}
+    rows = [{"model": model, "digest": k, "vector": v.astype(np.float16).tobytes(), "created_at": utcnow()}
             for k, v in vectors.items()]
     insert = insert_for(session)
     for start in range(0, len(rows), 500):
         session.execute(insert(TextVector).values(rows[start:start + 500])
                         .on_conflict_do_nothing(index_elements=["model", "digest"]))
+
+
+def stored_vectors(session: Session, digests: Sequence[str], model: str) -> dict[str, np.ndarray]:
+    """The stored vectors of ``model`` for these digests (by digest); missing ones are left out."""
+    found: dict[str, np.ndarray] = {}
+    keys = list(digests)
+    for start in range(0, len(keys), 500):
+        for d, blob in session.execute(select(TextVector.digest, TextVector.vector).where(
+                TextVector.model == model, TextVector.digest.in_(keys[start:start + 500]))):
+            found[d] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+    return found
 
 
 def load_vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -111,3 +111,11 @@ def test_learning_switch_is_per_municipality_and_checked(tmp_path: Path) -> None
         else:
             with pytest.raises(ConfigError, match="auto_attach_after"):
                 load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_CONFIG": str(path)})
+
+
+def test_the_second_meaning_model_is_on_except_in_tests_and_says_what_is_wrong() -> None:
+    assert load_settings({"MACHIMADO_ENV": "development"}).second_model is True
+    assert load_settings({"MACHIMADO_ENV": "testing"}).second_model is False
+    assert load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_SECOND_MODEL": "on"}).second_model is True
+    with pytest.raises(ConfigError, match="MACHIMADO_SECOND_MODEL must be on or off"):
+        load_settings({"MACHIMADO_ENV": "development", "MACHIMADO_SECOND_MODEL": "yes"})
