@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot import messages as m
-from bot.texts import t
+from bot.texts import t, words
 from core.models import Follower
 from core.tenancy import Contact, MunicipalityConfig
 from core.timeutil import as_utc, local, utcnow
@@ -44,6 +44,27 @@ def is_thanks(folded: str) -> bool:
 
 def wants_a_person(folded: str) -> bool:
     return PERSON.search(folded.replace(" ", "")) is not None and len(folded) <= 40
+
+
+# Danger and distress while a disaster is on (「家に水が入ってきた どうしよう」「こわい、今すぐ逃げたほうがいい？」): these are
+# answered with what to do now — 119, the disaster desk, open shelters — never with a closed desk or もしかして (#26).
+DISTRESS = re.compile(
+    r"水が入|水がはい|浸水|しんすい|水があふれ|川があふれ|氾濫|はんらん|冠水|逃げ|にげ|避難した方|避難したほう|避難すべき|"
+    r"避難しなきゃ|こわい|怖い|恐い|助けて|たすけて|火事|燃えて|土砂|崩れ|くずれ|崖|流され|閉じ込め|とじこめ|"
+    r"けがをし|けがした|ケガ|怪我|動けない|うごけない|津波|つなみ|倒れた|埋まっ")
+DISTRESS_WORDS = words("distress")
+
+
+def is_distress(text: str) -> bool:
+    folded = fold(text)
+    return DISTRESS.search(folded.replace(" ", "")) is not None or \
+        any(word in f" {folded} " for word in (f" {w} " for w in DISTRESS_WORDS))
+
+
+def distress_reply(config: MunicipalityConfig) -> lm.Reply:
+    """In disaster mode, a resident in danger: call 119 when life is at risk, the disaster desk (24 hours), and
+    the open shelters with the button that finds the nearest (the handler adds them)."""
+    return [lm.text(t("distress.body", desk=desk_text(desk_for(config, True))))]
 
 
 def intent_of(text: str) -> str | None:

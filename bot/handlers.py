@@ -189,6 +189,8 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
     fixed = command_reply(ctx, text)
     if fixed is not None:
         return fixed
+    if conversation.is_distress(text) and in_disaster(ctx):
+        return distress(ctx)
     gomi = gomi_reply(ctx, text)
     if gomi is not None:
         return gomi
@@ -221,6 +223,14 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
         qlog.outcome = "answer"
         return events
     return fallback(ctx, repeated=service.fallbacks_before(ctx.session, ctx.tenant.id, qlog) >= 1)
+
+
+def distress(ctx: Context) -> lm.Reply:
+    """A resident in danger while a disaster is on: the emergency first, then 119 and the disaster desk, then the
+    open shelters with the button that finds the nearest — never a closed desk or もしかして (#26)."""
+    lead = prefs.emergency_lead(ctx.session, ctx.tenant.id, resident(ctx))
+    return (lead + conversation.distress_reply(ctx.config) +
+            dchat.shelter_question(ctx.session, ctx.tenant.id, ctx.config))[:5]
 
 
 def gomi_reply(ctx: Context, text: str) -> lm.Reply | None:

@@ -98,3 +98,24 @@ def test_the_paraphrase_sets_conversation_cases_are_recognised_by_faq_eval() -> 
     assert metrics["conversation_cases"] == 20
     assert metrics["conversation_misses"] == [] and metrics["conversation_accuracy"] == 1.0
     assert metrics["hit1_a"] >= 0.90 and metrics["out_of_scope_answered"] == 0
+
+
+@pytest.mark.parametrize("text", ["家に水が入ってきた どうしよう", "こわい、今すぐ逃げたほうがいい？", "裏の崖が崩れてきた",
+                                  "Help, water is coming into my house"])
+def test_in_disaster_mode_a_resident_in_danger_gets_119_the_disaster_desk_and_open_shelters(
+        app, client, fake_line, text: str) -> None:
+    """#26 (2): at night in disaster mode, distress gets what to do now, never the closed 総合案内 or もしかして."""
+    assert CliRunner().invoke(main, ["directory", "shelter-status", "S002", "open"]).exit_code == 0
+    assert CliRunner().invoke(main, ["disaster", "on", "--type", "洪水"]).exit_code == 0
+    post_webhook(client, body_of(text_event(text, USER)))
+    call = [c for c in fake_line.calls_to("reply") if c["status"] == 200][-1]
+    reply = "\n".join(m.get("text") or m.get("altText", "") for m in call["body"]["messages"])
+    assert "119" in reply and "サンプル市災害対策本部" in reply and "24時間" in reply
+    assert "現在開設中の避難所" in reply or "開設" in reply
+    assert "総合案内" not in reply and "もしかして" not in reply and "平日 8:30" not in reply
+    quick = [i["action"]["type"] for m in call["body"]["messages"] for i in (m.get("quickReply") or {}).get("items", [])]
+    assert "location" in quick  # the button that finds the nearest open shelter
+
+
+def test_outside_disaster_mode_the_same_words_are_a_question(app, client, fake_line) -> None:
+    assert "119" not in ask(client, fake_line, "家に水が入ってきた どうしよう")
