@@ -54,7 +54,9 @@ def build_demo(port: int, instance: Path, host: str = "127.0.0.1") -> tuple[Flas
 def deploy_rich_menus(runtime: Runtime) -> None:
     tenant = runtime.default_tenant()
     with session_scope(runtime.sessions) as session:
-        deploy(session, tenant.id, runtime.line_client(tenant.config.slug), phone=tenant.config.contact.phone)
+        disaster = tenant.config.disaster_contact
+        deploy(session, tenant.id, runtime.line_client(tenant.config.slug), phone=tenant.config.contact.phone,
+               disaster_phone=disaster.phone if disaster else "")
 
 
 def start_notice_worker(runtime: Runtime) -> threading.Event:

@@ -17,6 +17,7 @@ from linebot.v3.messaging import (
     ApiException,
     CreateRichMenuAliasRequest,
     RichMenuBulkLinkRequest,
+    RichMenuBulkUnlinkRequest,
     RichMenuRequest,
 )
 from sqlalchemy import and_, or_, select
@@ -116,14 +117,16 @@ def state_of(session: Session, municipality_id: int) -> MunicipalityState:
 
 
 def deploy(session: Session, municipality_id: int, client: LineClient, spec_path: Path = DEFAULT_SPEC,
-           phone: str = "") -> dict[str, str]:
+           phone: str = "", disaster_phone: str = "") -> dict[str, str]:
     """Create every menu (each language), upload its picture, (re)create its alias, set the default and link the
     residents who read another language or asked for large buttons. ``phone``: the main desk's number, which
-    the large menu's 電話で聞く button calls (required when the spec has such a button)."""
+    the large menu's 電話で聞く button calls (required when the spec has such a button); ``disaster_phone``: the
+    災害対策本部's, which the large disaster menu calls (the main desk's when the municipality has none)."""
     menus = load_spec(spec_path)
     state = state_of(session, municipality_id)
     ids: dict[str, str] = {}
     digits = "".join(c for c in phone if c.isdigit() or c == "+")
+    disaster_digits = "".join(c for c in disaster_phone if c.isdigit() or c == "+") or digits
     try:
         for key, menu in menus.items():
             body = {k: v for k, v in menu.items() if not k.startswith("_")}
@@ -131,7 +134,8 @@ def deploy(session: Session, municipality_id: int, client: LineClient, spec_path
                 if area["action"]["type"] == "uri":
                     if not digits:
                         raise RichMenuError(f"menu {key!r} calls the main desk: the municipality has no phone number")
-                    area["action"]["uri"] = area["action"]["uri"].replace("{phone}", digits)
+                    area["action"]["uri"] = area["action"]["uri"].replace("{phone}", digits) \
+                        .replace("{disaster_phone}", disaster_digits)
             menu_id = client.api.create_rich_menu(RichMenuRequest.from_dict(body)).rich_menu_id
             image: Path = menu["_image_path"]
             client.blob.set_rich_menu_image(menu_id, image.read_bytes(), _headers={"Content-Type": "image/png"})
@@ -162,7 +166,8 @@ def menu_for(state: MunicipalityState, language: str | None, large: bool = False
     """The menu a resident should see: disaster while disaster mode is on, else large or normal, in their
     language (a mixed one reads やさしい日本語); None when menus were never deployed."""
     ids = state.rich_menus or {}
-    name = "disaster" if state.disaster_mode else ("large" if large else "normal")
+    name = ("large_disaster" if large and "large_disaster" in ids else "disaster") if state.disaster_mode \
+        else ("large" if large else "normal")
     code = i18n.best(language, (c for c in i18n.LANGUAGES if menu_key(name, c) in ids))
     return ids[menu_key(name, code)] if code else ids.get(name)
 
@@ -200,16 +205,22 @@ def relink_residents(session: Session, municipality_id: int, client: LineClient,
         Follower.municipality_id == municipality_id, Follower.status == "following",
         or_(and_(Follower.language.is_not(None), Follower.language != i18n.JA), Follower.menu == "large"))).all()
     groups: dict[str, list[str]] = {}
+    to_default: list[str] = []
     for user_id, language, menu in rows:
         menu_id = menu_for(state, language, menu == "large")
         if menu_id and not is_default(state, menu_id):
             groups.setdefault(menu_id, []).append(user_id)
+        else:  # their own menu's link would hide the default (a large-button resident kept the normal large menu
+            to_default.append(user_id)  # through a disaster, #26): unlinked, they see the default
     done = 0
     for menu_id, users in groups.items():
         for start in range(0, len(users), 500):
             client.api.link_rich_menu_id_to_users(RichMenuBulkLinkRequest(rich_menu_id=menu_id,
                                                                           user_ids=users[start:start + 500]))
             done += len(users[start:start + 500])
+    for start in range(0, len(to_default), 500):
+        client.api.unlink_rich_menu_id_from_users(RichMenuBulkUnlinkRequest(user_ids=to_default[start:start + 500]))
+        done += len(to_default[start:start + 500])
     return done
 
 

@@ -177,8 +177,9 @@ def richmenu_deploy(spec: Path, slug: str | None) -> None:
     with tenant_runtime(slug) as (runtime, tenant):
         with session_scope(runtime.sessions) as session:
             try:
+                disaster = tenant.config.disaster_contact
                 ids = deploy(session, tenant.id, runtime.line_client(tenant.config.slug), spec,
-                             phone=tenant.config.contact.phone)
+                             phone=tenant.config.contact.phone, disaster_phone=disaster.phone if disaster else "")
             except RichMenuError as exc:
                 raise click.ClickException(str(exc)) from exc
         for name, menu_id in ids.items():

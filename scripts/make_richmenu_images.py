@@ -67,7 +67,8 @@ def main() -> None:
         for name, menu in menus.items():
             suffix = "" if lang == "ja" else f"-{lang}"
             path = DATA / f"richmenu-{name}{suffix}.png"
-            draw_menu(path, lang, spec["layouts"][name], spec["colors"][name], menu["areas"], name == "large")
+            draw_menu(path, lang, spec["layouts"][name], spec["colors"][name], menu["areas"],
+                      name.startswith("large"))
             print(path.name, path.stat().st_size)
 
 

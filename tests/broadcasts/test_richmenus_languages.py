@@ -25,13 +25,13 @@ COMMANDS = MENU_WORDS | words("notices") | words("settings") | words("emergency"
 def test_every_menu_exists_in_every_language_and_every_button_is_a_command() -> None:
     spec = load_spec()
     for language in i18n.LANGUAGES:
-        for name in ("normal", "disaster", "large"):
+        for name in ("normal", "disaster", "large", "large_disaster"):
             menu = spec[menu_key(name, language)]
             assert menu["_image_path"].stat().st_size < 1024 * 1024
             for area in menu["areas"]:
                 action = area["action"]
                 if action["type"] == "uri":
-                    assert action["uri"] == "tel:{phone}" and name == "large"
+                    assert (action["uri"], name) in (("tel:{phone}", "large"), ("tel:{disaster_phone}", "large_disaster"))
                 else:
                     assert fold(action["text"]).replace(" ", "") in COMMANDS, (language, name, action["text"])
                     assert intent_of(action["text"]) is None
@@ -75,3 +75,20 @@ def test_disaster_mode_moves_residents_with_their_own_menu_to_the_disaster_menu_
     assert fake_line.user_rich_menus[USER] == deployed["normal-vi"]
     with app.extensions["machimado"].sessions() as session:
         assert session.scalar(select(Follower.language).where(Follower.line_user_id == USER)) == "vi"
+
+
+def test_large_button_residents_get_the_large_disaster_menu_that_calls_the_disaster_desk(
+        app, client, fake_line, deployed):
+    """#26 (3): a resident on the large-button menu kept it through a disaster, its 電話で聞く calling the main desk."""
+    for user, language in ((USER, "ja"), ("U" + "8" * 32, "pt-BR")):
+        fake_line.profiles[user] = {"userId": user, "displayName": "x", "language": language}
+        post_webhook(client, body_of(event_of("follow", user)))
+        post_webhook(client, body_of(text_event("大きな文字", user)))
+    assert fake_line.user_rich_menus[USER] == deployed["large"]
+    assert CliRunner().invoke(main, ["disaster", "on"]).exit_code == 0
+    assert fake_line.user_rich_menus[USER] == deployed["large_disaster"]
+    assert fake_line.user_rich_menus["U" + "8" * 32] == deployed["large_disaster-pt"]
+    menu = next(m for m in fake_line.rich_menus.values() if m.get("richMenuId") == deployed["large_disaster"])
+    assert {"type": "uri", "label": "災害対策本部", "uri": "tel:0000000119"} in [a["action"] for a in menu["areas"]]
+    assert CliRunner().invoke(main, ["disaster", "off"]).exit_code == 0
+    assert fake_line.user_rich_menus[USER] == deployed["large"]
