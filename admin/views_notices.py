@@ -33,7 +33,7 @@ from broadcasts.notices import (
 from broadcasts.richmenu import RichMenuError, set_disaster_mode, state_of
 from broadcasts.templates import load_templates
 from core.timeutil import local_str, parse_local, utcnow
-from directory.places import open_shelters, set_status
+from directory.places import active_shelters, open_shelters, set_status
 
 
 def notice_or_404(notice_id: int) -> Notice:
@@ -49,7 +49,7 @@ def notices() -> ResponseReturnValue:
     rows = db().scalars(select(Notice).where(Notice.municipality_id == current_municipality_id()).order_by(Notice.id.desc())
                         .limit(100)).all()
     return render_template("admin/notices.html", rows=rows, state=state_of(db(), current_municipality_id()),
-                           open_count=len(open_shelters(db(), current_municipality_id())),
+                           open_count=len(active_shelters(db(), current_municipality_id())),
                            emergency_count=len(current_notices(db(), current_municipality_id(), emergency_only=True,
                                                                limit=50)))
 
@@ -205,7 +205,7 @@ def disaster_switch() -> ResponseReturnValue:
     done = []
     closed = ended = 0
     if not on and request.form.get("close_shelters") == "1":
-        for place in open_shelters(db(), tenant.id):
+        for place in active_shelters(db(), tenant.id):  # 満員 too: the next disaster must not start "full" (#26)
             set_status(place, "closed")
             closed += 1
         done.append(f"避難所 {closed}か所を閉鎖にしました")

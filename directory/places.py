@@ -79,6 +79,13 @@ def set_status(place: Place, status: str) -> None:
     place.status_updated_at = utcnow()
 
 
+def active_shelters(session: Session, municipality_id: int) -> list[Place]:
+    """Shelters a disaster set to open or full (満員): what ending the disaster closes."""
+    return list(session.scalars(select(Place).where(Place.municipality_id == municipality_id,
+                                                    Place.kind == "shelters", Place.status.in_(("open", "full")))
+                                .order_by(Place.name)))
+
+
 def open_shelters(session: Session, municipality_id: int) -> list[Place]:
     return list(session.scalars(select(Place).where(Place.municipality_id == municipality_id,
                                                     Place.kind == "shelters", Place.status == "open")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from broadcasts.models import MunicipalityState
 from broadcasts.notices import current_notices
 from cli.main import main
-from directory.places import open_shelters
+from directory.places import active_shelters, open_shelters
 from tests.admin.test_console import csrf, login, make_staff
 from tests.helpers import add_followers, make_notice, municipality, run_worker
 
@@ -35,20 +35,23 @@ def test_switching_on_needs_a_confirmation(app, client) -> None:
 def test_switching_off_closes_shelters_and_ends_emergencies_only_when_asked(app, client, fake_line) -> None:
     add_followers(app, fake_line, 1)
     assert CliRunner().invoke(main, ["directory", "shelter-status", "S004", "open"]).exit_code == 0
+    assert CliRunner().invoke(main, ["directory", "shelter-status", "S002", "full"]).exit_code == 0
     make_notice(app, title="避難指示", body="北地区に避難指示。", category="防災", severity="emergency")
     run_worker(app)
     login(client, make_staff(app)["broadcaster"])
     token = csrf(client, "/admin/notices")
     client.post("/admin/disaster", data={"csrf_token": token, "mode": "on", "confirm": "1"})
     page = client.get("/admin/notices").text
-    assert "開設中の避難所（1か所）をすべて閉鎖にする" in page and "緊急のお知らせ（1件）の掲載を終える" in page
+    assert "開設中・満員の避難所（2か所）をすべて閉鎖にする" in page and "緊急のお知らせ（1件）の掲載を終える" in page
     client.post("/admin/disaster", data={"csrf_token": token, "mode": "off"})
     assert state(app) == (False, 1, 1)  # nothing else changed: not asked
     client.post("/admin/disaster", data={"csrf_token": token, "mode": "on", "confirm": "1"})
     page = client.post("/admin/disaster", data={"csrf_token": token, "mode": "off", "close_shelters": "1",
                                                 "end_emergencies": "1"}, follow_redirects=True).text
-    assert "避難所 1か所を閉鎖にしました" in page and "緊急のお知らせ 1件の掲載を終えました" in page
+    assert "避難所 2か所を閉鎖にしました" in page and "緊急のお知らせ 1件の掲載を終えました" in page
     assert state(app) == (False, 0, 0)
+    with app.extensions["machimado"].sessions() as session:  # #26 (17): 満員 does not survive into the next disaster
+        assert not active_shelters(session, municipality(session).id)
 
 
 def test_emergency_templates_have_japanese_fields_and_the_open_shelters_filled_in(app, client) -> None:
