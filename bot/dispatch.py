@@ -59,7 +59,7 @@ def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
         else:
             context = Context(runtime, tenant, event, session)
             known = context.follower_row()  # read once: the language here, the handlers' follower after
-            with i18n.using(known.language if known is not None else i18n.JA):
+            with i18n.using(known.language if known is not None else i18n.JA), i18n.writing(None):
                 reply = handler(context)
         if not claim(session, tenant, event):
             session.rollback()  # discard this delivery's writes: the other one's are committed

@@ -32,6 +32,7 @@ from faq import learning, service
 from faq.models import FaqEntry, QuestionLog
 from line import messages as lm
 from line.events import InboundEvent
+from search.language import written_in
 from search.normalize import fold
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,8 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
                                    follower_id=follower.id if follower else None)
     qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
     qlog.language = question_language(result.language)
+    if i18n.current() != i18n.JA:  # the answer's translation is chosen in the language they wrote in first
+        i18n.note_written(written_in(text, result.language))
     if result.empty_query:
         return m.input_hint(ctx.config)
     if dchat.asks_for_open_shelters(ctx.session, ctx.tenant.id, result.analysis):

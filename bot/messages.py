@@ -61,7 +61,8 @@ def feedback_question(entry_id: int, log_id: int | None) -> Message:
 def translation(entry: Any) -> dict[str, str] | None:
     """The entry's question and answer in the reply's language, when the knowledge base has them."""
     found = getattr(entry, "translations", None) or {}
-    code = i18n.best(i18n.current(), (k for k, v in found.items() if isinstance(v, dict) and v.get("answer")))
+    offered = {k for k, v in found.items() if isinstance(v, dict) and v.get("answer")}
+    code = next((c for c in i18n.content_chain(i18n.current()) if c in offered), None)
     return found[code] if code else None
 
 

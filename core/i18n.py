@@ -91,6 +91,35 @@ def best(language: str | None, available: Iterable[str]) -> str | None:
 
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("machimado_language", default=JA)
+# The language the resident's question was written in, when it can be told (English, Korean…): an answer's
+# translation is chosen in it first (a resident whose profile says Vietnamese but who writes English reads English).
+_written: contextvars.ContextVar[str | None] = contextvars.ContextVar("machimado_written", default=None)
+
+
+@contextmanager
+def writing(lang: str | None) -> Iterator[None]:
+    token = _written.set(lang if lang in LANGUAGES else None)
+    try:
+        yield
+    finally:
+        _written.reset(token)
+
+
+def note_written(lang: str | None) -> None:
+    """The current event's question was written in ``lang`` (inside ``writing``, which ends it with the event)."""
+    _written.set(lang if lang in LANGUAGES else None)
+
+
+def content_chain(language: str | None) -> tuple[str, ...]:
+    """Which translation of an answer to read, best first: the language the question was written in, the
+    resident's language (chosen or from the profile), English when they wrote English, やさしい日本語 for anyone
+    who does not read Japanese; nothing left means the Japanese (#26)."""
+    lang = resolve(language)
+    written = _written.get()
+    codes = ([written] if written else []) + list(chain(lang))
+    if lang != JA:
+        codes.append(EASY)
+    return tuple(code for code in dict.fromkeys(codes) if code != JA)
 
 
 def current() -> str:

@@ -66,3 +66,19 @@ def detect(text: str, hint: str | None = None) -> str:
     if counts["latin"] and hint and hint not in ("ja", "ja-easy"):
         return "latin"
     return JAPANESE
+
+
+ENGLISH_WORDS = frozenset("""the a an is are was do does did how what where when which who can could should would
+i my me we our you your to of for in on at with from and or not have has get need want""".split())
+
+
+def written_in(text: str, script: str) -> str | None:
+    """The language a question was written in, as far as the characters tell (core.i18n codes): Korean, or English
+    when at least two of its words are common English ones; None otherwise."""
+    if script == "ko":
+        return "ko"
+    if script == "latin":
+        words = [w.lower() for w in LATIN_WORD.findall(text)]
+        if sum(w in ENGLISH_WORDS for w in words) >= 2:
+            return "en"
+    return None

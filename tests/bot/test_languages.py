@@ -204,3 +204,22 @@ def test_greetings_and_thanks_in_residents_languages(text: str, intent: str | No
     from bot.conversation import intent_of
 
     assert intent_of(text) == intent
+
+
+def test_a_vietnamese_resident_who_writes_english_reads_the_english_answer(app, client, fake_line):
+    """#26 (1): the answer's translation is chosen in the language the question was written in first."""
+    fake_line.profiles[USER] = {"userId": USER, "displayName": "Lan", "language": "vi"}
+    post_webhook(client, body_of(event_of("follow", USER)))
+    post_webhook(client, body_of(text_event("I lost my My Number card, what should I do?", USER)))
+    reply = said(fake_line)
+    assert "First call the My Number free dial" in reply
+    assert "マイナンバー総合フリーダイヤル" not in reply  # not the Japanese with "only in Japanese"
+
+
+def test_the_translation_chain_for_answers() -> None:
+    with i18n.using("vi"), i18n.writing("en"):
+        assert i18n.content_chain(i18n.current()) == ("en", "vi", "ja-easy")
+    with i18n.using("vi"):
+        assert i18n.content_chain("vi") == ("vi", "ja-easy")
+    assert i18n.content_chain("ja") == ()
+    assert i18n.content_chain("th") == ("ja-easy", "en")
