@@ -18,7 +18,8 @@ from directory.importer import import_places
 from directory.models import KINDS, Place, Procedure
 from directory.places import STATUS_JA, set_status
 
-KIND_JA = {"facilities": "公共施設", "shelters": "避難所", "aed": "AED", "childcare": "子育て施設", "hospitals": "医療機関"}
+KIND_JA = {"facilities": "公共施設", "shelters": "避難所", "aed": "AED", "childcare": "子育て施設", "hospitals": "医療機関",
+           "events": "イベント"}
 
 
 @blueprint.get("/shelters")

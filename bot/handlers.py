@@ -472,6 +472,7 @@ POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
     "notices": postback_notices,
     "language": postback_language,
     "gomi": postback_gomi,
+    "large": lambda ctx, params: large_menu(ctx, params.text("on", "1") == "1"),
 }
 
 

@@ -26,9 +26,14 @@ def language_item() -> dict[str, Any]:
     return postback_item(label("language.menu"), postback_data("language"), label("language.menu"))
 
 
+def large_item() -> dict[str, Any]:
+    """The large-button menu, offered where residents look (elderly residents did not find it, #26)."""
+    return postback_item(label("buttons.large_label"), postback_data("large", on=1), label("buttons.large_label"))
+
+
 def menu_items(config: MunicipalityConfig) -> list[dict[str, Any]]:
-    """The fields to browse and 「Language / 言語」 (LINE shows at most 13 quick replies)."""
-    return [*category_menu(config)[:12], language_item()]
+    """The fields to browse, 文字を大きく and 「Language / 言語」 (LINE shows at most 13 quick replies)."""
+    return [*category_menu(config)[:11], large_item(), language_item()]
 
 
 def welcome(config: MunicipalityConfig) -> list[Message]:
@@ -165,6 +170,8 @@ KINDS = ("sticker", "image", "video", "audio", "file", "location")
 
 
 def non_text_hint(config: MunicipalityConfig, kind: str) -> list[Message]:
+    if kind == "sticker":  # a sticker is a greeting, not a question the bot failed (#26)
+        return [text(t("hint.sticker"), menu_items(config))]
     what = t(f"kind.{kind}" if kind in KINDS else "kind.other")
     return [text(t("hint.non_text", what=what), category_menu(config))]
 

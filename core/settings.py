@@ -95,14 +95,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         line_data_api_base_url=base or LINE_DATA_API_DEFAULT,
         municipalities=municipalities,
         default_slug=default_slug,
-        max_body_bytes=int(env_vars.get("MACHIMADO_MAX_BODY_BYTES", "1000000")),
-        line_timeout_s=float(env_vars.get("LINE_API_TIMEOUT", "5")),
-        retention_days=int(env_vars.get("MACHIMADO_RETENTION_DAYS", "365")),
+        max_body_bytes=_whole(env_vars, "MACHIMADO_MAX_BODY_BYTES", 1_000_000),
+        line_timeout_s=_seconds(env_vars, "LINE_API_TIMEOUT", 5.0),
+        retention_days=_whole(env_vars, "MACHIMADO_RETENTION_DAYS", 365),
         proxy_count=_whole(env_vars, "MACHIMADO_PROXY_COUNT", 0),
         metrics_token=env_vars.get("MACHIMADO_METRICS_TOKEN", ""),
         second_model=_switch(env_vars, "MACHIMADO_SECOND_MODEL", env != "testing"),
         instance_path=instance_path,
     )
+
+
+def _seconds(env_vars: Mapping[str, str], name: str, default: float) -> float:
+    value = env_vars.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (got {value!r}).") from None
+    if not 0 < seconds <= 600:
+        raise ConfigError(f"{name} must be between 0 and 600 seconds (got {value!r}).")
+    return seconds
 
 
 def _switch(env_vars: Mapping[str, str], name: str, default: bool) -> bool:

@@ -392,3 +392,10 @@ def test_out_of_range_and_odd_ids_are_404_or_400_never_500(app, client) -> None:
     for value in ("abc", "²", str(10**23), "-1"):
         response = client.post("/admin/inbox/attach", data={"csrf_token": token, "entry_id": value, "q": "1"})
         assert response.status_code in (400, 404), value  # (no such question group here: 404 first)
+
+
+def test_the_directory_page_imports_events_too(app, client) -> None:
+    """#26 (19): no tab for events, and ?kind=events said 「のCSV（…）を取り込む」."""
+    login(client, make_staff(app)["admin"])
+    page = client.get("/admin/directory?kind=events").text
+    assert "イベントのCSV（自治体標準オープンデータセット）を取り込む" in page and ">イベント</a>" in page

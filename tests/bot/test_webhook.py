@@ -229,7 +229,20 @@ def test_follow_welcomes_and_records_follower_unfollow_marks(app, client, fake_l
 def test_sticker_and_image_get_a_hint(client, fake_line) -> None:
     sticker = event_of("message", message={"id": "9", "type": "sticker", "packageId": "1", "stickerId": "1"})
     assert post_webhook(client, body_of(sticker)).status_code == 200
-    assert "スタンプにはお答えできません" in reply_texts(fake_line)[0]
+    reply = fake_line.calls_to("reply")[-1]["body"]["messages"][0]
+    assert reply["text"].startswith("スタンプありがとうございます")  # #26 (12): friendly, with the menu
+    labels = [i["action"]["label"] for i in reply["quickReply"]["items"]]
+    assert "文字を大きく" in labels and "Language / 言語" in labels  # #26 (6): the large menu is offered
+    video = event_of("message", message={"id": "10", "type": "video", "duration": 1000,
+                                         "contentProvider": {"type": "line"}})
+    post_webhook(client, body_of(video))
+    assert "動画にはお答えできません" in reply_texts(fake_line)[-1]
+
+
+@pytest.mark.parametrize("text", ["もじ おおきく して", "文字を大きく", "見えにくい"])
+def test_residents_words_for_larger_text_reach_the_large_menu(client, fake_line, text: str) -> None:
+    post_webhook(client, body_of(text_event(text)))
+    assert "大きなボタン" in reply_texts(fake_line)[-1]
 
 
 def test_group_messages_answered_only_when_mentioned(app, client, fake_line) -> None:

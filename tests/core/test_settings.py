@@ -119,3 +119,15 @@ def test_the_second_meaning_model_is_on_except_in_tests_and_says_what_is_wrong()
     assert load_settings({"MACHIMADO_ENV": "testing", "MACHIMADO_SECOND_MODEL": "on"}).second_model is True
     with pytest.raises(ConfigError, match="MACHIMADO_SECOND_MODEL must be on or off"):
         load_settings({"MACHIMADO_ENV": "development", "MACHIMADO_SECOND_MODEL": "yes"})
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("MACHIMADO_RETENTION_DAYS", "abc", "MACHIMADO_RETENTION_DAYS must be a whole number"),
+    ("MACHIMADO_MAX_BODY_BYTES", "1e6", "MACHIMADO_MAX_BODY_BYTES must be a whole number"),
+    ("LINE_API_TIMEOUT", "soon", "LINE_API_TIMEOUT must be a number of seconds"),
+    ("LINE_API_TIMEOUT", "-1", "between 0 and 600"),
+])
+def test_a_mistyped_number_is_a_one_line_error_naming_it(name: str, value: str, message: str) -> None:
+    """#26 (27): these were tracebacks."""
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"MACHIMADO_ENV": "development", name: value})
