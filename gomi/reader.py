@@ -162,7 +162,22 @@ def read(source: Path | str | bytes) -> Dataset:
     _read_centres(files.get("center.csv", ""), data)
     _read_items(files.get("target.csv", ""), data)
     _read_remarks(files.get("remarks.csv", ""), data)
+    _note_unknown_item_types(data)
     return data
+
+
+def _note_unknown_item_types(data: Dataset) -> None:
+    """Dictionary types the calendar does not have: often on purpose (「市で収集しない」), sometimes a sign the
+    dictionary belongs to another town (Abiko's target.csv is Kanazawa's relabelled) — staff see them in the
+    preview before saving."""
+    calendar = {clean(t.label) for t in data.types}
+    counts: dict[str, int] = defaultdict(int)
+    for item in data.items:
+        if clean(item.type_label) not in calendar:
+            counts[item.type_label] += 1
+    for label, count in counts.items():
+        data.notes.append(f"target.csv の種類「{label}」（{count}品目）は area_days.csv の収集区分にありません"
+                          "（収集日は案内しません）")
 
 
 def _layout(header: list[str], rows: list[tuple[int, list[str]]], described: set[str]) -> tuple[int, int | None]:

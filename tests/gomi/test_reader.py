@@ -58,6 +58,13 @@ def test_year_end_pauses_in_both_modes(mode: str, key: str) -> None:
             assert types_on(city, area, got, mode) == sorted(expected["types_on_next_date"])
 
 
+def test_dictionary_types_the_calendar_lacks_are_noted_for_staff(tmp_path: Path) -> None:
+    write(tmp_path, "area_days.csv", "地名,センター,燃やすごみ\n東町,,月 木\n")
+    write(tmp_path, "target.csv", "type,name,notice,furigana\n燃やすごみ,紙くず,,か\n資源,空き缶,,あ\n資源,新聞,,し\n")
+    notes = read(tmp_path).notes
+    assert any("「資源」（2品目）は area_days.csv の収集区分にありません" in n for n in notes)
+
+
 def test_centre_names_match_without_white_space() -> None:
     abiko = read(GOMI / "abiko")
     area = abiko.areas[0]
