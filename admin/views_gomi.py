@@ -19,7 +19,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
-from admin.auth import audit, current_municipality_id, db, requires
+from admin.auth import audit, current_municipality_id, current_user, db, requires
 from admin.blueprint import blueprint
 from core.csvsafe import neutralise as safe_cell
 from core.inputs import whole_number
@@ -29,7 +29,7 @@ from gomi.calendar import load
 from gomi.importer import PAUSE_MODES, import_dataset
 from gomi.models import GomiCalendar, GomiImport, GomiItem, GomiResident
 from gomi.reader import FILES, MAX_FILE_BYTES, DatasetError, read
-from gomi.reminders import clock, monthly_estimate
+from gomi.reminders import monthly_estimate
 
 PREVIEW_KEPT_S = 3600
 TOKEN = re.compile(r"[0-9a-f]{24}")
@@ -140,8 +140,6 @@ def gomi_import() -> ResponseReturnValue:
 
 
 def _username() -> str:
-    from admin.auth import current_user
-
     user = current_user()
     return user.username if user is not None else ""
 
@@ -175,7 +173,6 @@ def gomi_settings() -> ResponseReturnValue:
         abort(400)
     settings.pause_mode, settings.evening_at, settings.morning_at = mode, evening, morning
     settings.reminders_enabled = request.form.get("reminders_enabled") == "1"
-    clock(evening), clock(morning)
     after = {"pause_mode": mode, "evening_at": evening, "morning_at": morning,
              "reminders_enabled": settings.reminders_enabled}
     audit("gomi_settings", "gomi_calendar", mid, before, after)

@@ -183,7 +183,9 @@ def answer(ctx: Any, calendar: Calendar, what: str, value: str, follower: Follow
     area = calendar.area(row.area) if row is not None else None
     if what == "area" or area is None:
         gone = t("gomi.area_gone", area=row.area) + "\n\n" if row is not None and area is None else ""
-        dchat.remember(follower, f"{PENDING}:{what}:{value}"[:20] if what != "area" else PENDING)
+        # remembered in 20 characters: a type by its place in the calendar (labels are longer: びん・缶・ペットボトル)
+        kept = str(calendar.labels.index(value)) if what == "next" and value in calendar.labels else value
+        dchat.remember(follower, f"{PENDING}:{what}:{kept}"[:20] if what != "area" else PENDING)
         return ask_area(calendar, gone)
     if what == "day":
         return day_reply(calendar, area, today() + timedelta(days=int(value or 0)))
@@ -233,6 +235,9 @@ def set_area(ctx: Any, calendar: Calendar, follower: Follower, area: AreaCalenda
     follower.pending_lookup = None
     done = lm.text(t("gomi.area_set", area=area.name))
     _, what, value = (pending.split(":") + ["", "", ""])[:3]
+    if what == "next":
+        value = calendar.labels[int(value)] if value.isdigit() and int(value) < len(calendar.labels) else ""
+        what = what if value else "week"
     if what in ("day", "week", "next", "remind"):
         return [done] + answer(ctx, calendar, what, value, follower)
     return [done] + week_reply(calendar, area, today())

@@ -138,3 +138,9 @@ def test_reminders_the_evening_before_planned_once_and_delivered_once(app, clien
         assert session.scalar(select(func.count(GomiReminderRun.id))) == 2
         assert session.scalar(select(func.count(NoticeBatch.id))) == 1
         assert session.scalar(select(Notice.kind)) == "gomi_reminder"
+
+
+def test_a_long_type_name_asked_before_the_area_is_answered_after_it(client, fake_line, on_day) -> None:
+    """The question waits in 20 characters while the area is chosen: 「びん・缶・ペットボトル」 is kept by its place."""
+    assert "町名を送ってください" in shown(say(client, fake_line, "ペットボトルはいつ出せる？"))
+    assert "次の「びん・缶・ペットボトル」は、12月15日（火）です。" in shown(say(client, fake_line, "本町1丁目"))
