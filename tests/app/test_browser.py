@@ -38,6 +38,8 @@ def demo_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MACHIMADO_ENV", "development")
     monkeypatch.setenv("MACHIMADO_INSTANCE_PATH", str(tmp_path))
+    # the second meaning model would encode the demo pack (~700 texts) in the background of every test here
+    monkeypatch.setenv("MACHIMADO_SECOND_MODEL", "off")
     port = free_port()
     while True:  # the bot takes port + 1
         try:
