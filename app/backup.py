@@ -29,6 +29,7 @@ from werkzeug.security import generate_password_hash
 import migrations
 from core.db import Base
 from core.models import Municipality
+from core.private_files import private_folder, write_private
 from core.timeutil import utcnow
 
 FORMAT = 1
@@ -77,7 +78,7 @@ def backup(session: Session, directory: Path, slugs: list[str] | None = None,
     if not everything and len(found) != len(set(slugs or [])):
         raise BackupError(f"unknown municipality: {', '.join(sorted(set(slugs or []) - set(found.values())))}")
     ids = sorted(found)
-    directory.mkdir(parents=True, exist_ok=True)
+    private_folder(directory)
     if any(directory.iterdir()):
         raise BackupError(f"{directory} is not empty")
     chosen: dict[str, Any] = {}  # table -> condition selecting its chosen rows (for child tables)
@@ -93,11 +94,12 @@ def backup(session: Session, directory: Path, slugs: list[str] | None = None,
         if table.name == "staff_users" and not password_hashes:
             rows = [{**row, "password_hash": ""} for row in rows]
         data = yaml.dump(rows, Dumper=Dumper, allow_unicode=True, sort_keys=True).encode("utf-8")
-        (directory / f"{table.name}.yaml").write_bytes(data)
+        write_private(directory / f"{table.name}.yaml", data)
         tables[str(table.name)] = {"rows": len(rows), "sha256": hashlib.sha256(data).hexdigest()}
     manifest = {"format": FORMAT, "created_at": utcnow().isoformat(), "municipalities": sorted(map(str, found.values())),
                 "all": everything, "password_hashes": password_hashes, "tables": tables}
-    (directory / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), "utf-8")
+    write_private(directory / "manifest.yaml",
+                  yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False).encode("utf-8"))
     return manifest
 
 

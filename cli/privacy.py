@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cli.support import tenant_runtime
 from core.db import session_scope
 from core.models import AuditLog, Follower
+from core.private_files import write_private
 from privacy import residents
 
 
@@ -40,7 +41,7 @@ def export_cmd(line_user_id: str, slug: str | None, output: Path | None) -> None
                              object_type="resident", object_id=residents.pseudonym(line_user_id)))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        write_private(output, (text + "\n").encode("utf-8"))
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text)

@@ -102,3 +102,24 @@ def test_one_municipalitys_backup_holds_nothing_of_another(multi_app, tmp_path) 
         assert all(row.get("municipality_id") != minato for row in rows), name
     staff = yaml.safe_load((tmp_path / "shima" / "staff_users.yaml").read_text("utf-8")) or []
     assert all(row["password_hash"] == "" for row in staff)  # hashes only when asked
+
+
+def test_backups_and_privacy_exports_are_readable_by_their_owner_only(app, client, fake_line, tmp_path) -> None:
+    """#26 (26): they hold LINE ids, questions and password hashes; they were written 0644."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with app.extensions["machimado"].sessions() as session:
+            backup(session, tmp_path / "b", password_hashes=True)
+        assert stat.S_IMODE((tmp_path / "b").stat().st_mode) == 0o700
+        modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "b").iterdir()}
+        assert modes == {0o600}
+        Chat(client, fake_line, "U" + "5" * 32).send("粗大ごみの出し方")
+        out = tmp_path / "export.json"
+        result = CliRunner().invoke(main, ["privacy", "export", "--line-user-id", "U" + "5" * 32, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
