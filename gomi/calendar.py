@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gomi.dictionary import Dictionary, load_dictionary
 from gomi.models import GomiArea, GomiCalendar, GomiPause, GomiRemark, GomiType
 from gomi.reader import centre_key
-from gomi.spec import Pause, Spec, SpecError, month_dates, parse
+from gomi.spec import Pause, Spec, SpecError, month_dates, next_date, parse
 
 
 @dataclass
@@ -64,13 +64,7 @@ class Calendar:
         spec = area.specs.get(label)
         if spec is None or not spec.collected:
             return None
-        year, month = start.year, start.month
-        for _ in range(horizon_months):
-            days = sorted(d for d in self.dates(area, label, year, month) if d >= start)
-            if days:
-                return days[0]
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return None
+        return next_date(spec, start, area.pauses, self.pause_mode, horizon_months)
 
     def paused(self, area: AreaCalendar, day: date) -> Pause | None:
         """The year-end pause ``day`` falls in, if any (said plainly to residents)."""

@@ -223,12 +223,8 @@ def load_vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray
     """Stored vectors of ``texts`` (by text); texts saved before vectors existed are encoded now
     and stored (a one-time backfill, logged), so the matcher never runs without them."""
     by_digest = {digest(t): t for t in texts if t and t.strip()}  # texts equal after clip() share one
-    found: dict[str, np.ndarray] = {}
     keys = list(by_digest)
-    for start in range(0, len(keys), 500):
-        for d, blob in session.execute(select(TextVector.digest, TextVector.vector).where(
-                TextVector.model == MODEL, TextVector.digest.in_(keys[start:start + 500]))):
-            found[d] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+    found = stored_vectors(session, keys, MODEL)
     missing = {d: by_digest[d] for d in keys if d not in found}
     if missing:
         log.warning("encoding %d knowledge-base texts that were saved without vectors", len(missing))
