@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from admin.auth import audit, current_municipality_id, db, requires
 from admin.blueprint import blueprint
+from admin.uploads import TOKEN, sweep, upload_dir
 from directory.csvfile import CsvError
 from directory.importer import import_places
 from directory.models import KINDS, Place, Procedure
@@ -62,24 +61,8 @@ def directory_home() -> ResponseReturnValue:
     return render_template("admin/directory.html", procedures=procedures, places=places, kind=kind, kinds=KIND_JA)
 
 
-PREVIEW_KEPT_S = 3600  # an import preview can be confirmed for an hour; older uploads are deleted
-TOKEN = re.compile(r"[0-9a-f]{24}")
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep_uploads(now: float) -> None:
-    """Delete preview uploads (up to 20 MB each) nobody confirmed within the hour."""
-    for old in _upload_dir().glob("*.csv"):
-        try:
-            if now - old.stat().st_mtime > PREVIEW_KEPT_S:
-                old.unlink()
-        except FileNotFoundError:  # another worker swept it first
-            pass
 
 
 @blueprint.post("/directory/import")
@@ -90,11 +73,11 @@ def directory_import() -> ResponseReturnValue:
     if kind not in KINDS:
         abort(400)
     token = request.form.get("token", "")
-    _sweep_uploads(time.time())
+    sweep("*.csv", time.time())
     if token:
         if not TOKEN.fullmatch(token):
             abort(400)
-        path = _upload_dir() / f"{current_municipality_id()}-{token}.csv"
+        path = upload_dir() / f"{current_municipality_id()}-{token}.csv"
         if not path.exists():
             flash("アップロードの有効期限が切れました。もう一度選んでください。", "error")
             return redirect(url_for("admin.directory_home", kind=kind))
@@ -119,5 +102,5 @@ def directory_import() -> ResponseReturnValue:
         return redirect(url_for("admin.directory_home", kind=kind))
     db().rollback()  # preview only
     token = secrets.token_hex(12)
-    (_upload_dir() / f"{current_municipality_id()}-{token}.csv").write_bytes(data)
+    (upload_dir() / f"{current_municipality_id()}-{token}.csv").write_bytes(data)
     return render_template("admin/directory_preview.html", report=report, kind=kind, token=token, kinds=KIND_JA)

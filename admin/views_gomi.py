@@ -15,12 +15,13 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
 from admin.auth import audit, current_municipality_id, current_user, db, requires
 from admin.blueprint import blueprint
+from admin.uploads import TOKEN, sweep, upload_dir
 from core.csvsafe import neutralise as safe_cell
 from core.inputs import whole_number
 from core.models import Follower
@@ -31,25 +32,10 @@ from gomi.models import GomiCalendar, GomiImport, GomiItem, GomiResident
 from gomi.reader import FILES, MAX_FILE_BYTES, DatasetError, read
 from gomi.reminders import monthly_estimate
 
-PREVIEW_KEPT_S = 3600
-TOKEN = re.compile(r"[0-9a-f]{24}")
 PAUSE_JA = {"skip": "休止期間は収集しない（多くの市町村）", "shift": "休止期間の週を1週ずらす（金沢市の方式）"}
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep(now: float) -> None:
-    for old in _upload_dir().glob("gomi-*.zip"):
-        try:
-            if now - old.stat().st_mtime > PREVIEW_KEPT_S:
-                old.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def _today() -> date:
@@ -102,12 +88,12 @@ def gomi_import() -> ResponseReturnValue:
     """Step 1 reads the upload and lists every problem cell (nothing saved); step 2 (token) imports the same bytes,
     replacing the calendar in one transaction."""
     mid = current_municipality_id()
-    _sweep(time.time())
+    sweep("gomi-*.zip", time.time())
     token = request.form.get("token", "")
     if token:
         if not TOKEN.fullmatch(token):
             abort(400)
-        path = _upload_dir() / f"gomi-{mid}-{token}.zip"
+        path = upload_dir() / f"gomi-{mid}-{token}.zip"
         if not path.exists():
             flash("アップロードの有効期限が切れました。もう一度選んでください。", "error")
             return redirect(url_for("admin.gomi_home"))
@@ -125,7 +111,7 @@ def gomi_import() -> ResponseReturnValue:
         return redirect(url_for("admin.gomi_home"))
     if not token:
         token = secrets.token_hex(12)
-        (_upload_dir() / f"gomi-{mid}-{token}.zip").write_bytes(data)
+        (upload_dir() / f"gomi-{mid}-{token}.zip").write_bytes(data)
         return render_template("admin/gomi_preview.html", data=dataset, token=token,
                                source=request.form.get("source", "")[:200])
     mode = request.form.get("pause_mode") or None
