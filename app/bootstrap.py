@@ -22,6 +22,8 @@ from faq.packs import DEMO_PACK, import_entries, load_pack_file
 from gomi.importer import DEMO_DATA, import_dataset
 from gomi.models import GomiCalendar
 from gomi.reader import read as read_gomi
+from reports import samples as report_samples
+from reports.defaults import ensure_categories
 
 
 def init_database(runtime: Runtime, load_demo: bool = True) -> dict[str, dict[str, int]]:
@@ -36,7 +38,11 @@ def init_database(runtime: Runtime, load_demo: bool = True) -> dict[str, dict[st
             empty = not session.scalar(select(func.count(FaqEntry.id)).where(FaqEntry.municipality_id == municipality_id))
             if pack and empty:
                 loaded[slug] = import_entries(session, municipality_id, load_pack_file(pack), author="init").as_dict()
-            seed_directory(session, municipality_id, demo=load_demo and slug == "sample" and not config.faq_pack_path)
+            demo = load_demo and slug == "sample" and not config.faq_pack_path
+            seed_directory(session, municipality_id, demo=demo)
+            ensure_categories(session, municipality_id)
+            if demo:
+                report_samples.seed(session, municipality_id, runtime.photo_store)
     return loaded
 
 

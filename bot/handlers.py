@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import cards, consultation, conversation, gomi_chat
+from bot import cards, consultation, conversation, gomi_chat, report_chat
 from bot import directory_chat as dchat
 from bot import messages as m
 from bot import preferences as prefs
@@ -187,11 +187,18 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
         taken = consultation.take_message(ctx.session, ctx.tenant.id, ctx.config, known, text, dchat.pending(known))
         if taken is not None:
             return taken
+    if one_to_one(ctx):
+        taken = report_chat.take_text(ctx, ctx.follower_row(), text) if ctx.follower_row() is not None else None
+        if taken is not None:
+            return taken
     fixed = command_reply(ctx, text)
     if fixed is not None:
         return fixed
     if conversation.is_distress(text) and in_disaster(ctx):
         return distress(ctx)
+    report = report_reply(ctx, text)
+    if report is not None:
+        return report
     gomi = gomi_reply(ctx, text)
     if gomi is not None:
         return gomi
@@ -234,6 +241,25 @@ def distress(ctx: Context) -> lm.Reply:
     lead = prefs.emergency_lead(ctx.session, ctx.tenant.id, resident(ctx))
     return (lead + conversation.distress_reply(ctx.config) +
             dchat.shelter_question(ctx.session, ctx.tenant.id, ctx.config))[:5]
+
+
+def report_reply(ctx: Context, text: str) -> lm.Reply | None:
+    """通報 (bot.report_chat): 「通報する」, or a problem in the street (「街灯が切れてる」); None for the others."""
+    wanted, category = report_chat.wants_to_report(ctx, text)
+    if not wanted:
+        return None
+    if not one_to_one(ctx):
+        return [lm.text(t("report.one_to_one"))] if category is None else None
+    follower = resident(ctx)
+    qlog = service.record_answered_elsewhere(ctx.session, ctx.tenant.id, text, "通報",
+                                             follower_id=follower.id if follower else None,
+                                             language=i18n.current() if i18n.current() != i18n.JA else None)
+    qlog.line_message_id = str(ctx.event.message.get("id", ""))[:40] or None
+    return report_chat.start(ctx, follower, category)
+
+
+def postback_report(ctx: Context, params: Params) -> lm.Reply:
+    return report_chat.postback(ctx, params, resident(ctx) if one_to_one(ctx) else None)
 
 
 def gomi_reply(ctx: Context, text: str) -> lm.Reply | None:
@@ -284,8 +310,13 @@ def on_message(ctx: Context) -> lm.Reply:
         return []
     if event.message_type == "text":
         return answer_text(ctx, str(event.message.get("text", "")))
+    if event.message_type == "image" and one_to_one(ctx) and report_chat.offered(ctx):
+        return report_chat.take_photo(ctx, ctx.follower_row() or resident(ctx), event.message)
     if event.message_type == "location":
         follower = resident(ctx)
+        taken = report_chat.take_location(ctx, follower, event.message)
+        if taken is not None:
+            return taken
         return dchat.on_location(ctx.session, ctx.tenant.id, ctx.config, follower, event.message)
     return m.non_text_hint(ctx.config, event.message_type)
 
@@ -472,6 +503,7 @@ POSTBACKS: dict[str, Callable[[Context, Params], lm.Reply]] = {
     "notices": postback_notices,
     "language": postback_language,
     "gomi": postback_gomi,
+    "report": postback_report,
     "large": lambda ctx, params: large_menu(ctx, params.text("on", "1") == "1"),
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import make_engine, make_session_factory, session_scope
+from core.errors import ConfigError
 from core.models import Municipality
 from core.settings import Settings
 from core.tenancy import Tenant, sync_municipalities
@@ -22,6 +23,7 @@ from faq.kb import MatcherCache
 from gomi.calendar import CalendarCache
 from line.client import LineClient
 from line.reply_sender import ReplySender
+from reports.storage import PhotoStore, PhotoStoreError, store_from_url
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,23 @@ class Runtime:
     _tenants: dict[str, Tenant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     demo_worker_stop: threading.Event | None = None
+    photos: PhotoStore | None = None  # 通報 photos (reports/storage.py), from settings.photo_store
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
+        try:
+            photos = store_from_url(settings.photo_store, settings.instance_path)
+        except PhotoStoreError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(settings=settings, engine=engine, sessions=sessions,
-                   matchers=MatcherCache(sessions, second=settings.second_model))
+                   matchers=MatcherCache(sessions, second=settings.second_model), photos=photos)
+
+    @property
+    def photo_store(self) -> PhotoStore:
+        assert self.photos is not None, "Runtime.from_settings sets the photo store"
+        return self.photos
 
     def line_client(self, slug: str) -> LineClient:
         client = self._clients.get(slug)

@@ -47,6 +47,10 @@ class Settings:
     # (MACHIMADO_SECOND_MODEL=on|off); it encodes each knowledge base in the background after a build.
     second_model: bool = True
     instance_path: Path = field(default_factory=lambda: Path("instance"))
+    # Where 通報 photos are kept (reports/storage.py): empty for <instance>/report_photos, or file:///path.
+    photo_store: str = ""
+    # The console's 通報 map draws 地理院タイル from the internet; off on LGWAN (coordinates and map links only).
+    map_tiles: bool = True
 
     @property
     def default_municipality(self) -> MunicipalityConfig:
@@ -102,6 +106,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=env_vars.get("MACHIMADO_METRICS_TOKEN", ""),
         second_model=_switch(env_vars, "MACHIMADO_SECOND_MODEL", env != "testing"),
         instance_path=instance_path,
+        photo_store=env_vars.get("MACHIMADO_PHOTO_STORE", "").strip(),
+        map_tiles=_switch(env_vars, "MACHIMADO_MAP_TILES", True),
     )
 
 

@@ -3,6 +3,7 @@ narrowcast progress. Authentication and rate limits are applied by the app's ``b
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -117,6 +118,20 @@ def delete_rich_menu(menu_id: str) -> Response:
         if state.default_rich_menu == menu_id:
             state.default_rich_menu = None
     return jsonify({})
+
+@blueprint.get("/v2/bot/message/<message_id>/content")
+def message_content(message_id: str) -> Response:
+    """What a user sent (on LINE's data host, api-data.line.me): 404 for an id LINE does not have or no longer
+    keeps (an unsent message, or older than the platform keeps content)."""
+    state = current_state()
+    fault = state.take_fault("content")
+    if fault is not None and fault > 0:
+        return line_error(fault, "Internal server error" if fault >= 500 else "Injected fault")
+    with state.lock:
+        kept = state.contents.get(message_id)
+    if kept is None or time.monotonic() - kept[2] > state.content_ttl_s:
+        return line_error(404, "Not found")
+    return Response(kept[1], mimetype=kept[0])
 
 @blueprint.post("/v2/bot/richmenu/<menu_id>/content")
 def upload_image(menu_id: str) -> Response:

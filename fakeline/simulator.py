@@ -8,6 +8,8 @@ webhook. What the bot sends back through the fake Messaging API lands in each re
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -26,6 +28,7 @@ from fakeline.state import FakeLineState, current_state
 from line.signature import sign
 
 STATIC = Path(__file__).with_name("static")
+MAX_UPLOAD = 60 * 1024 * 1024  # larger than the bot accepts (10 MB): the bot's refusal can be tried
 
 
 @dataclass
@@ -161,6 +164,15 @@ def action() -> ResponseReturnValue:
             return jsonify({"error": "latitude and longitude are required"}), 400
         kind, payload = "message", {"type": "location", "title": "位置情報", "address": str(data.get("address", "")),
                                     "latitude": lat, "longitude": lon}
+    elif kind == "image":
+        try:
+            photo = base64.b64decode(str(data.get("data", "")), validate=True)
+        except (binascii.Error, ValueError):
+            return jsonify({"error": "data must be base64"}), 400
+        if not photo or len(photo) > MAX_UPLOAD:
+            return jsonify({"error": f"a photo must be 1 byte to {MAX_UPLOAD} bytes"}), 400
+        content_type = str(data.get("contentType") or "application/octet-stream")[:100]
+        kind, payload = "message", {"type": "image", "contentProvider": {"type": "line"}}
     elif kind == "sticker":
         kind, payload = "message", {"type": "sticker", "packageId": "446", "stickerId": "1988",
                                     "stickerResourceType": "STATIC"}
@@ -173,6 +185,8 @@ def action() -> ResponseReturnValue:
     if shown:
         timeline.add(user_id, "in", {"type": "text", "text": str(shown)[:5000]}, kind=kind)
     event = build_event(kind, user_id, state, payload)
+    if payload.get("type") == "image":  # kept by the platform for GET /v2/bot/message/{id}/content
+        state.keep_content(event["message"]["id"], content_type, photo)
     status = deliver(channel, [event])
     return jsonify({"webhook_status": status, "event": event})
 

@@ -19,6 +19,7 @@ from fakeline.limits import RateLimiter
 
 REPLY_TOKEN_TTL_S = 60.0
 RETRY_KEY_TTL_S = 24 * 3600.0
+CONTENT_TTL_S = 14 * 24 * 3600.0  # how long the platform keeps what users sent (LINE: "a certain period")
 RETRY_KEY_ENDPOINTS = {"push", "multicast", "narrowcast", "broadcast"}
 
 
@@ -40,6 +41,9 @@ class FakeLineState:
     quota: int | None = None  # None = unlimited ("type": "none")
     generation: int = 0  # bumped by reset(): requests still in flight from before record nothing
     followers: list[str] = field(default_factory=list)
+    # What users sent (photos): message id -> (content type, bytes, when); served by GET /v2/bot/message/{id}/content
+    contents: dict[str, tuple[str, bytes, float]] = field(default_factory=dict)
+    content_ttl_s: float = CONTENT_TTL_S
     # Fault injection: each entry is consumed by the next matching call ("*" matches any endpoint);
     # the status is returned as an error, except -1 (stall, then deliver) and -2 (deliver, then 500).
     faults: list[tuple[str, int]] = field(default_factory=list)
@@ -53,9 +57,10 @@ class FakeLineState:
     def reset(self) -> None:
         with self.lock:
             self.generation += 1
+            self.content_ttl_s = CONTENT_TTL_S
             for items in (self.calls, self.deliveries, self.followers, self.faults):
                 items.clear()
-            for mapping in (self.reply_tokens, self.retry_keys, self.profiles, self.narrowcasts, self.rich_menus,
+            for mapping in (self.contents, self.reply_tokens, self.retry_keys, self.profiles, self.narrowcasts, self.rich_menus,
                             self.rich_menu_images, self.rich_menu_aliases, self.user_rich_menus):
                 mapping.clear()
             self.used_reply_tokens.clear()
@@ -69,6 +74,10 @@ class FakeLineState:
         with self.lock:
             self.reply_tokens[token] = {"issued": time.monotonic(), "user_id": user_id}
         return token
+
+    def keep_content(self, message_id: str, content_type: str, data: bytes) -> None:
+        with self.lock:
+            self.contents[message_id] = (content_type, data, time.monotonic())
 
     def take_fault(self, endpoint: str) -> int | None:
         with self.lock:

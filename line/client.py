@@ -48,6 +48,25 @@ class SendResult:
         return not self.delivered and (self.status is None or self.status >= 500 or self.status == 429)
 
 
+@dataclass(frozen=True)
+class Content:
+    """What LINE's content endpoint gave: ``status`` (None: unreachable), the type LINE says and the bytes."""
+
+    status: int | None
+    content_type: str = ""
+    data: bytes = b""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    @property
+    def gone(self) -> bool:
+        """LINE does not have it (any more): asking again will not help."""
+        return self.status in (400, 404, 410)
+
+
 class RoutedApiClient(ApiClient):
     """Sends calls the SDK pins to LINE's data host (``api-data.line.me``) to our data base URL.
 
@@ -136,6 +155,25 @@ class LineClient:
         LINE_API_CALLS.labels("profile", "200").inc()
         language = getattr(response, "language", None)
         return language if isinstance(language, str) else None
+
+    def content(self, message_id: str) -> Content:
+        """A message's content (a resident's photo) from LINE's data host. ``status`` 404 (or 410) when LINE no
+        longer has it (unsent, or older than LINE keeps content), None when LINE could not be reached."""
+        try:
+            response = self.blob.get_message_content_with_http_info(message_id, _request_timeout=self.timeout_s * 2)
+        except ApiException as exc:
+            LINE_API_CALLS.labels("content", str(exc.status)).inc()
+            if exc.status not in (404, 410):
+                log.warning("LINE content failed for %s: HTTP %s %s", self.channel, exc.status, _line_error(exc.body))
+            return Content(exc.status, error=_line_error(exc.body))
+        except Exception as exc:  # noqa: BLE001 - an outage: the caller keeps the id and tries again later
+            LINE_API_CALLS.labels("content", "error").inc()
+            log.warning("LINE content failed for %s: %s", self.channel, type(exc).__name__)
+            return Content(None, error=type(exc).__name__)
+        LINE_API_CALLS.labels("content", str(response.status_code)).inc()
+        headers = response.headers or {}
+        return Content(response.status_code, str(headers.get("Content-Type") or headers.get("content-type") or ""),
+                       bytes(response.data or b""))
 
     def close(self) -> None:
         self.api_client.close()

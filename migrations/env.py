@@ -10,6 +10,7 @@ import desk.models  # noqa: F401
 import directory.models  # noqa: F401
 import faq.models  # noqa: F401
 import gomi.models  # noqa: F401
+import reports.models  # noqa: F401
 import search.vectors  # noqa: F401
 from core.db import Base
 

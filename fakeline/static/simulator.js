@@ -50,7 +50,23 @@ function runAction(userId, action) {
     const more = phone.el.querySelector("details.more");
     more.open = true;
     phone.el.querySelector(".location button").focus();
+  } else if (action.type === "camera" || action.type === "cameraRoll") {
+    // LINE opens the camera or the camera roll; the simulator opens the phone's file chooser.
+    const phone = phones.get(userId);
+    if (!phone) return;
+    phone.el.querySelector("details.more").open = true;
+    phone.el.querySelector(".photo").click();
   }
+}
+
+function sendPhoto(userId, file) {
+  const reader = new FileReader();
+  reader.onload = () => {
+    const data = String(reader.result).split(",", 2)[1] || "";
+    act(userId, {kind: "image", data, contentType: file.type || "application/octet-stream",
+                 display: "📷 写真を送信しました"});
+  };
+  reader.readAsDataURL(file);
 }
 
 function actionButton(userId, action, cls) {
@@ -168,6 +184,11 @@ function addPhone(profile) {
     ev.preventDefault();
     act(id, {kind: "location", latitude: node.querySelector(".lat").value, longitude: node.querySelector(".lon").value,
              display: "📍 位置情報を送信しました"});
+  });
+  node.querySelector(".photo").addEventListener("change", ev => {
+    const file = ev.target.files && ev.target.files[0];
+    if (file) sendPhoto(id, file);
+    ev.target.value = "";
   });
   node.querySelector(".sticker").addEventListener("click", () => act(id, {kind: "sticker", display: "（スタンプ）"}));
   document.getElementById("phones").appendChild(node);
