@@ -17,6 +17,7 @@ from admin import (  # noqa: F401  (each views module adds its routes to the blu
     views_inbox,
     views_notices,
     views_privacy,
+    views_reports,
     views_staff,
     views_synonyms,
 )

@@ -35,7 +35,8 @@ PERMISSIONS = {
     "view": {"viewer", "editor", "broadcaster", "admin"},
     "faq": {"editor", "admin"},
     "notices": {"broadcaster", "admin"},
-    "consult": {"editor", "admin"},  # 相談: residents' own words, answered in the city's name
+    "consult": {"editor", "admin"},
+    "reports": {"editor", "admin"},  # 通報: status changes are pushed to the resident in the city's name  # 相談: residents' own words, answered in the city's name
     "shelters": {"editor", "broadcaster", "admin"},
     "directory": {"admin"},
     "admin": {"admin"},

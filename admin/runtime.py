@@ -11,14 +11,20 @@ from typing import Protocol, cast
 from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import Settings
 from core.tenancy import Tenant
 from faq.kb import MatcherCache
 from line.client import LineClient
+from reports.storage import PhotoStore
 
 
 class ConsoleRuntime(Protocol):
     sessions: sessionmaker[Session]
     matchers: MatcherCache
+    settings: Settings
+
+    @property
+    def photo_store(self) -> PhotoStore: ...
 
     def tenant(self, slug: str) -> Tenant | None: ...
 
