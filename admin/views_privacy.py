@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from admin.auth import audit, current_municipality_id, db, requires
 from admin.blueprint import blueprint
+from admin.runtime import runtime
 from core.models import Follower
 from privacy import residents
 
@@ -39,7 +40,7 @@ def _form_resident() -> Follower:
 @requires("admin")
 def privacy_export() -> ResponseReturnValue:
     follower = _form_resident()
-    data = residents.export(db(), current_municipality_id(), follower)
+    data = residents.export(db(), current_municipality_id(), follower, runtime().photo_store)
     audit("privacy_export", "resident", residents.pseudonym(follower.line_user_id))
     db().commit()
     return Response(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8",
@@ -54,7 +55,7 @@ def privacy_erase() -> ResponseReturnValue:
         flash("削除するには、確認のチェックを入れてください。", "error")
         return redirect(url_for("admin.privacy", who=request.form.get("who", "")))
     pseudonym = residents.pseudonym(follower.line_user_id)
-    counts = residents.erase(db(), current_municipality_id(), follower)
+    counts = residents.erase(db(), current_municipality_id(), follower, runtime().photo_store)
     audit("privacy_erase", "resident", pseudonym, None, counts)
     db().commit()
     flash("この住民のデータを削除しました（質問 {questions}件、相談 {consultations}件、"

@@ -19,16 +19,15 @@ from werkzeug.serving import make_server
 
 from admin.auth import create_user
 from admin.models import StaffUser
+from app.background import worker_planners
 from app.bootstrap import init_database
 from app.factory import create_app
-from bot.gomi_chat import reminder_text
 from bot.runtime import Runtime
 from broadcasts.richmenu import deploy
 from broadcasts.worker import Worker
 from core.db import session_scope
 from fakeline.app import serve_in_thread
 from fakeline.platform import create_platform
-from gomi.reminders import plan_due as plan_reminders
 
 
 def build_demo(port: int, instance: Path, host: str = "127.0.0.1") -> tuple[Flask, Flask, str]:
@@ -63,7 +62,7 @@ def start_notice_worker(runtime: Runtime) -> threading.Event:
     """The demo delivers notices too (`machimado broadcasts send` from another terminal reaches the chat)."""
     stop = threading.Event()
     worker = Worker(runtime.sessions, runtime.line_client, concurrency=1, lease_s=30,
-                    planners=[lambda: plan_reminders(runtime.sessions, reminder_text)])
+                    planners=worker_planners(runtime))
     threading.Thread(target=worker.run, kwargs={"stop": stop, "poll_s": 0.5}, name="notices", daemon=True).start()
     runtime.demo_worker_stop = stop
     return stop

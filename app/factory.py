@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from admin import register_admin
 from app.health import blueprint as health
 from app.metrics import blueprint as metrics
+from app.open311 import blueprint as open311
 from bot.runtime import Runtime
 from bot.webhook import blueprint as webhook
 from core.settings import Settings, load_settings
@@ -34,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhook)
     app.register_blueprint(health)
     app.register_blueprint(metrics)
+    app.register_blueprint(open311)
     register_admin(app)
 
 

@@ -10,6 +10,9 @@
 - Webhook dedupe keys (``processed_events``, hashes): kept ``DEDUPE_DAYS``, well beyond LINE's
   redelivery attempts, then deleted so the table does not grow forever.
 
+- 通報: unsent drafts deleted after a day; finished reports lose their photos, comment, typed address and link to the
+  resident ``retention_days`` after their last update (reports/retention.py).
+
 - Staff sign-in records: ended sessions (``staff_sessions``, expired or revoked) and login-throttle counters
   are deleted after ``DEDUPE_DAYS``; they only matter while they are live.
 
@@ -29,11 +32,13 @@ from core.db import affected_rows
 from core.models import Follower, ProcessedEvent
 from desk.models import Consultation, ConsultationMessage
 from faq.models import QuestionLog
+from reports import retention as report_retention
+from reports.storage import PhotoStore
 
 DEDUPE_DAYS = 7
 
 
-def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int]:
+def purge(session: Session, now: datetime, retention_days: int, photos: PhotoStore | None = None) -> dict[str, int]:
     """Delete or empty what is older than the limits above; returns counts per kind."""
     cutoff = now - timedelta(days=retention_days)
     questions = affected_rows(session, delete(QuestionLog).where(QuestionLog.created_at < cutoff))
@@ -53,4 +58,6 @@ def purge(session: Session, now: datetime, retention_days: int) -> dict[str, int
     affected_rows(session, delete(StaffSession).where(or_(StaffSession.expires_at < old, StaffSession.revoked_at < old)))
     affected_rows(session, delete(LoginThrottle).where(LoginThrottle.window_start < old, or_(
         LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < old)))
-    return {"questions": questions, "consultations": consultations, "followers": followers, "recipient_lists": batches, "dedupe_keys": events}
+    reports = report_retention.purge(session, photos, now, retention_days)
+    return {"questions": questions, "consultations": consultations, "followers": followers, "recipient_lists": batches,
+            "dedupe_keys": events, **reports}

@@ -187,8 +187,9 @@ def answer_text(ctx: Context, text: str) -> lm.Reply:
         taken = consultation.take_message(ctx.session, ctx.tenant.id, ctx.config, known, text, dchat.pending(known))
         if taken is not None:
             return taken
-    if one_to_one(ctx):
-        taken = report_chat.take_text(ctx, ctx.follower_row(), text) if ctx.follower_row() is not None else None
+    known = ctx.follower_row() if one_to_one(ctx) else None
+    if known is not None:
+        taken = report_chat.take_text(ctx, known, text)
         if taken is not None:
             return taken
     fixed = command_reply(ctx, text)

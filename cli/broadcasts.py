@@ -12,7 +12,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.gomi_chat import reminder_text
+from app.background import worker_planners
 from broadcasts.delivery import progress
 from broadcasts.models import Notice
 from broadcasts.notices import NoticeError, cancel, create_notice, get_notice, preview
@@ -23,7 +23,6 @@ from cli.support import municipality_option, runtime_from_env, tenant_runtime
 from core.db import session_scope
 from core.tenancy import Tenant
 from core.timeutil import parse_local
-from gomi.reminders import plan_due as plan_reminders
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -157,7 +156,7 @@ def worker_cmd(concurrency: int, lease: float, drain: bool) -> None:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         worker = Worker(runtime.sessions, runtime.line_client, concurrency=concurrency, lease_s=lease,
-                        planners=[lambda: plan_reminders(runtime.sessions, reminder_text)])
+                        planners=worker_planners(runtime))
         click.echo(f"worker {worker.worker_id} started", err=True)
         stats = worker.run(stop, drain=drain)
         click.echo(f"worker stopped: {stats.sent} batch(es) sent, {stats.failed} failed, {stats.retried} retried",

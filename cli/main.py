@@ -52,11 +52,13 @@ def purge(days: int | None) -> None:
     with runtime_from_env() as runtime:
         keep = days if days is not None else runtime.settings.retention_days
         with session_scope(runtime.sessions) as session:
-            counts = purge_old(session, utcnow(), keep)
+            counts = purge_old(session, utcnow(), keep, runtime.photo_store)
         click.echo(f"deleted {counts['questions']} question(s) older than {keep} days, "
                    f"{counts['consultations']} consultation(s), "
                    f"{counts['followers']} blocked follower(s), {counts['recipient_lists']} recipient list(s) "
-                   f"of finished notices and {counts['dedupe_keys']} old webhook dedupe key(s)")
+                   f"of finished notices, {counts['dedupe_keys']} old webhook dedupe key(s), "
+                   f"{counts['report_drafts']} unsent report draft(s) and the personal data of "
+                   f"{counts['reports_anonymised']} finished report(s) ({counts['report_photos']} photo(s))")
 
 
 @main.command()

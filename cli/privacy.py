@@ -36,7 +36,7 @@ def export_cmd(line_user_id: str, slug: str | None, output: Path | None) -> None
     """Everything held about one resident, as JSON (audit-logged)."""
     with tenant_runtime(slug) as (runtime, tenant), session_scope(runtime.sessions) as session:
         follower = resident_or_error(session, tenant.id, line_user_id)
-        data = residents.export(session, tenant.id, follower)
+        data = residents.export(session, tenant.id, follower, runtime.photo_store)
         session.add(AuditLog(municipality_id=tenant.id, username="(CLI)", action="privacy_export",
                              object_type="resident", object_id=residents.pseudonym(line_user_id)))
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -55,7 +55,7 @@ def erase_cmd(line_user_id: str, slug: str | None) -> None:
     """Erase one resident's questions, 相談, preferences, follower row and delivery-list entries (audit-logged)."""
     with tenant_runtime(slug) as (runtime, tenant), session_scope(runtime.sessions) as session:
         follower = resident_or_error(session, tenant.id, line_user_id)
-        counts = residents.erase(session, tenant.id, follower)
+        counts = residents.erase(session, tenant.id, follower, runtime.photo_store)
         session.add(AuditLog(municipality_id=tenant.id, username="(CLI)", action="privacy_erase",
                              object_type="resident", object_id=residents.pseudonym(line_user_id), after=counts))
     click.echo("erased: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

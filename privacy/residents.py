@@ -23,6 +23,8 @@ from core.models import Follower
 from desk.models import Consultation, ConsultationMessage
 from faq.models import FaqEntry, Feedback, QuestionLog
 from gomi.models import GomiResident
+from reports import retention as report_data
+from reports.storage import PhotoStore
 
 
 def pseudonym(line_user_id: str) -> str:
@@ -78,7 +80,8 @@ def _batches_with(session: Session, municipality_id: int, line_user_id: str) -> 
     return [(batch, notice) for batch, notice in rows if line_user_id in (batch.recipients or [])]
 
 
-def export(session: Session, municipality_id: int, follower: Follower) -> dict[str, Any]:
+def export(session: Session, municipality_id: int, follower: Follower, photos: PhotoStore | None = None
+           ) -> dict[str, Any]:
     """Everything held about the resident, as JSON-ready data."""
     questions = _questions(session, municipality_id, follower)
     entries = {e.id: e.question for e in session.scalars(select(FaqEntry).where(FaqEntry.id.in_(
@@ -104,6 +107,7 @@ def export(session: Session, municipality_id: int, follower: Follower) -> dict[s
         "notices_received": [{"title": n.title, "sent_at": _at(n.scheduled_at)} for n in notices.values()],
         "gomi": [{"area": g.area, "reminder_types": g.reminder_types, "reminder_timing": g.reminder_timing,
                   "updated_at": _at(g.updated_at)} for g in _gomi(session, municipality_id, follower)],
+        "reports": report_data.export(session, photos, municipality_id, follower.id),
     }
 
 
@@ -112,7 +116,8 @@ def _gomi(session: Session, municipality_id: int, follower: Follower) -> list[Go
                                                            GomiResident.follower_id == follower.id)))
 
 
-def erase(session: Session, municipality_id: int, follower: Follower) -> dict[str, int]:
+def erase(session: Session, municipality_id: int, follower: Follower, photos: PhotoStore | None = None
+          ) -> dict[str, int]:
     """Delete everything above; returns how many of each kind (for the audit log — no contents)."""
     questions = [q.id for q in _questions(session, municipality_id, follower)]
     consultations = [c.id for c in _consultations(session, municipality_id, follower)]
@@ -129,6 +134,7 @@ def erase(session: Session, municipality_id: int, follower: Follower) -> dict[st
     gomi = _gomi(session, municipality_id, follower)
     counts["gomi"] = len(gomi)
     session.execute(delete(GomiResident).where(GomiResident.id.in_([g.id for g in gomi])))
+    counts["reports"] = report_data.erase(session, photos, municipality_id, follower.id)
     session.delete(follower)
     session.flush()
     return counts

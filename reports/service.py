@@ -98,9 +98,10 @@ def looks_outside(session: Session, municipality_id: int, lat: float, lon: float
     """Farther than OUTSIDE_M from every place of the municipality's directory (False when it knows none)."""
     rows = session.execute(select(Place.lat, Place.lon).where(Place.municipality_id == municipality_id,
                                                               Place.lat.is_not(None), Place.lon.is_not(None))).all()
-    if not rows:
+    known = [(a, b) for a, b in rows if a is not None and b is not None]
+    if not known:
         return False
-    return min(distance_m(lat, lon, a, b) for a, b in rows) > OUTSIDE_M
+    return min(distance_m(lat, lon, a, b) for a, b in known) > OUTSIDE_M
 
 
 def submit(session: Session, report: Report) -> str:
