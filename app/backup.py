@@ -48,6 +48,8 @@ def _tables() -> list[Table]:
     import desk.models  # noqa: F401
     import directory.models  # noqa: F401
     import faq.models  # noqa: F401
+    import gomi.models  # noqa: F401
+    import reports.models  # noqa: F401
     import search.vectors  # noqa: F401
 
     return [t for t in Base.metadata.sorted_tables if t.name not in SKIPPED]

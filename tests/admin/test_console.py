@@ -54,11 +54,17 @@ ROUTES = [
     ("GET", "/admin/gomi/import/{gomi_import}", "view"), ("POST", "/admin/gomi/settings", "directory"),
     ("GET", "/admin/gomi/calendar", "view"), ("GET", "/admin/gomi/items", "view"),
     ("POST", "/admin/gomi/items/{gomi_item}", "faq"), ("GET", "/admin/gomi/items.csv", "view"),
+    ("GET", "/admin/reports", "view"), ("GET", "/admin/reports.csv", "view"), ("GET", "/admin/reports/{report}", "view"),
+    ("GET", "/admin/reports/{report}/photos/{report_photo}", "view"),
+    ("POST", "/admin/reports/{report}/status", "reports"), ("POST", "/admin/reports/{report}/push/{report_event}", "reports"),
+    ("POST", "/admin/reports/{report}/assign", "reports"), ("POST", "/admin/reports/{report}/note", "reports"),
+    ("POST", "/admin/reports/{report}/publish", "reports"), ("GET", "/admin/reports/categories", "admin"),
+    ("POST", "/admin/reports/categories", "admin"),
 ]
 PUBLIC = {"/admin/login", "/admin/logout", "/admin/static/<path:filename>"}
 ALLOWED = {"view": set(ROLES), "faq": {"editor", "admin"}, "notices": {"broadcaster", "admin"},
            "shelters": {"editor", "broadcaster", "admin"}, "directory": {"admin"}, "admin": {"admin"},
-           "superuser": set(), "consult": {"editor", "admin"}}
+           "superuser": set(), "consult": {"editor", "admin"}, "reports": {"editor", "admin"}}
 
 
 def last_reply(fake_line) -> str:
@@ -94,6 +100,7 @@ def ids(app) -> dict[str, int]:
     from desk.models import Consultation
     from directory.models import Place
     from gomi.models import GomiImport, GomiItem
+    from reports.models import ReportEvent, ReportPhoto
 
     rt = app.extensions["machimado"]
     tenant = rt.tenant(rt.settings.default_slug)
@@ -105,7 +112,11 @@ def ids(app) -> dict[str, int]:
         session.add(job)
         target = create_user(session, "target-staff", PASSWORD, "viewer", tenant.id)
         session.flush()
-        return {"gomi_import": session.scalar(select(GomiImport.id).where(GomiImport.municipality_id == tenant.id)),
+        sample_photo = session.scalars(select(ReportPhoto).where(ReportPhoto.municipality_id == tenant.id)).first()
+        return {"report": sample_photo.report_id, "report_photo": sample_photo.id,
+                "report_event": session.scalar(select(ReportEvent.id).where(
+                    ReportEvent.report_id == sample_photo.report_id)),
+                "gomi_import": session.scalar(select(GomiImport.id).where(GomiImport.municipality_id == tenant.id)),
                 "gomi_item": session.scalar(select(GomiItem.id).where(GomiItem.municipality_id == tenant.id)),
                 "consultation": consultation.id, "job": job.id, "staff": target.id, "faq": session.scalar(select(FaqEntry.id).where(FaqEntry.municipality_id == tenant.id)),
                 "notice": notice.id,
@@ -119,7 +130,9 @@ def test_route_table_covers_every_console_route(app) -> None:
     listed = {(m, re.sub(r"\{(\w+)\}", lambda x: {"faq": "<int:entry_id>", "notice": "<int:notice_id>",
                                                   "place": "<int:place_id>", "consultation": "<int:consultation_id>",
                                                   "job": "<int:job_id>", "staff": "<int:user_id>", "gomi_import": "<int:import_id>",
-                                                  "gomi_item": "<item_id>"}[x.group(1)], p))
+                                                  "gomi_item": "<item_id>", "report": "<int:report_id>",
+                                                  "report_photo": "<int:photo_id>",
+                                                  "report_event": "<int:event_id>"}[x.group(1)], p))
               for m, p, _ in ROUTES}
     listed = {(m, p.replace("/revert/1", "/revert/<int:revision>").replace("/resend/1", "/resend/<int:message_id>").replace("questions.csv", "<name>.csv")
                .replace("export.yaml", "export.<fmt>")) for m, p in listed}

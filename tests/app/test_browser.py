@@ -607,3 +607,74 @@ def test_gomi_walkthrough_a_resident_sets_her_area_asks_subscribes_and_staff_imp
     cell = console.locator("table.gomi-month td", has_text="燃やすごみ").first
     assert cell.bounding_box()["height"] >= 80
     shot(console, "9-calendar-month")
+
+
+def test_report_walkthrough_a_resident_reports_a_pothole_and_staff_work_it(page, demo_url: str, tmp_path: Path
+                                                                         ) -> None:
+    """#24: a resident reports a pothole from the rich menu in 6 taps + 1 photo + 1 location; a staff member opens it
+    in the console, marks 対応中 then 完了, and the resident receives both. Screenshots test-artifacts/report-*.png."""
+    from playwright.sync_api import expect
+
+    from tests.reports import images
+
+    def shot(target, name: str) -> None:
+        target.screenshot(path=str(ARTIFACTS / f"report-{name}.png"))
+
+    photo = tmp_path / "pothole.jpg"
+    photo.write_bytes(images.jpeg_with_gps((1200, 900)))
+    resident = add_resident(page, "道路の通報者")
+    follow(resident)
+    taps = 0
+
+    def tap(locator) -> None:
+        nonlocal taps
+        locator.click()
+        taps += 1
+
+    expect(resident.locator(".richmenu-area", has_text="通報")).to_be_visible(timeout=10000)
+    tap(resident.locator(".richmenu-area", has_text="通報"))
+    expect(resident.locator(".quick button", has_text="道路の穴・破損")).to_be_visible(timeout=10000)
+    shot(resident, "1-categories")
+    tap(resident.locator(".quick button", has_text="道路の穴・破損"))
+    expect(resident.locator(".quick button", has_text="カメラ")).to_be_visible(timeout=10000)
+    with page.expect_file_chooser() as chooser:
+        tap(resident.locator(".quick button", has_text="カメラ"))
+    chooser.value.set_files(str(photo))  # the photo
+    expect(resident.locator(".talk")).to_contain_text("写真を受け取りました（1/3）", timeout=10000)
+    shot(resident, "2-photo-received")
+    tap(resident.locator(".quick button", has_text="場所を送る"))
+    resident.locator(".location button").click()  # the location, shared from LINE's picker
+    expect(resident.locator(".talk")).to_contain_text("ほかに伝えたいこと", timeout=10000)
+    tap(resident.locator(".quick button", has_text="なし"))
+    card = resident.locator(".talk .flex-bubble", has_text="通報の内容").last
+    expect(card).to_contain_text("道路の穴・破損", timeout=10000)
+    expect(card).to_contain_text("1枚")
+    shot(resident, "3-confirmation")
+    tap(card.locator("button", has_text="送信する"))
+    expect(resident.locator(".talk")).to_contain_text("通報を受け付けました。受付番号は", timeout=10000)
+    shot(resident, "4-receipt")
+    assert taps <= 6
+
+    console, _ = console_login(page, demo_url)
+    console.click("text=通報")
+    expect(console.locator("h1")).to_contain_text("通報")
+    row = console.locator("table.reports tbody tr").first
+    expect(row).to_contain_text("道路の穴・破損")
+    shot(console, "5-console-list")
+    row.locator("a").first.click()
+    expect(console.locator(".report-photos img")).to_have_count(1)
+    assert console.locator(".report-photos img").bounding_box()["width"] >= 150
+    shot(console, "6-console-detail")
+    console.check("input[name=status][value=in_progress]")
+    console.fill("#message", "明日、現地を確認します。")
+    console.click("text=状態を変えて、住民に知らせる")
+    expect(console.locator(".flash.ok")).to_contain_text("住民にLINEでお知らせしました")
+    console.check("input[name=status][value=done]")
+    console.fill("#message", "補修しました。ご連絡ありがとうございました。")
+    console.click("text=状態を変えて、住民に知らせる")
+    expect(console.locator(".flash.ok")).to_contain_text("「完了」にしました")
+    shot(console, "7-console-done")
+    expect(resident.locator(".talk")).to_contain_text("「対応中」になりました", timeout=10000)
+    expect(resident.locator(".talk")).to_contain_text("「対応完了」になりました", timeout=10000)
+    expect(resident.locator(".talk")).to_contain_text("補修しました。")
+    shot(resident, "8-resident-told")

@@ -19,7 +19,7 @@ from tests.helpers import body_of, event_of, post_webhook, text_event
 
 USER = "U" + "7" * 32
 COMMANDS = MENU_WORDS | words("notices") | words("settings") | words("emergency") | words("shelter") | \
-    words("contact") | words("gomi_area") | {fold("Language / 言語").replace(" ", "")}
+    words("contact") | words("gomi_area") | words("report") | words("large") | {fold("Language / 言語").replace(" ", "")}
 
 
 def test_every_menu_exists_in_every_language_and_every_button_is_a_command() -> None:

@@ -81,7 +81,8 @@ def test_purge_enforces_every_retention_limit(app) -> None:
     result = CliRunner().invoke(main, ["purge", "--days", "365"])
     assert result.exit_code == 0, result.output
     assert "deleted 1 question(s) older than 365 days, 0 consultation(s), 1 blocked follower(s), 2 recipient list(s) of finished " \
-           "notices and 1 old webhook dedupe key(s)" in result.output
+           "notices, 1 old webhook dedupe key(s), 0 unsent report draft(s) and the personal data of 0 finished " \
+           "report(s) (0 photo(s))" in result.output
     with session_scope(app.extensions["machimado"].sessions) as session:
         assert session.scalars(select(QuestionLog.text)).all() == ["新しい質問"]
         assert sorted(session.scalars(select(Follower.line_user_id))) == [f"U{1:032x}", f"U{2:032x}"]

@@ -84,7 +84,8 @@ def test_export_then_erase_from_the_cli(app, client, fake_line) -> None:
                                 .order_by(AuditLog.id)).all()
     assert [a.action for a in audit] == ["privacy_export", "privacy_erase"]
     assert all(RESIDENT not in json.dumps([a.object_id, a.after]) for a in audit)
-    assert audit[1].after == {"questions": 2, "consultations": 1, "feedback": 1, "recipient_lists": 1, "gomi": 1}
+    assert audit[1].after == {"questions": 2, "consultations": 1, "feedback": 1, "recipient_lists": 1, "gomi": 1,
+                              "reports": 0}
 
 
 def test_unknown_residents_are_a_clear_error(app) -> None:
