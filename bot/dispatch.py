@@ -22,6 +22,7 @@ from core.db import insert_for, session_scope, unavailable
 from core.models import ProcessedEvent
 from core.tenancy import Tenant
 from core.timeutil import utcnow
+from line import messages as lm
 from line.events import InboundEvent
 
 log = logging.getLogger("bot.handlers")  # one logger name for handling, whichever module logs
@@ -44,33 +45,47 @@ def claim(session: Session, tenant: Tenant, event: InboundEvent) -> bool:
     return inserted.first() is not None
 
 
-def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
-    """Handle one event end to end; returns what happened (for logs and tests)."""
+def act(runtime: Runtime, tenant: Tenant, event: InboundEvent, session: Session, claim_first: bool = False
+        ) -> tuple[lm.Reply, str]:
+    """Handle one event in ``session`` (the caller commits): its reply and what happened ("duplicate" when it was
+    handled already — then nothing of it must be committed). ``claim_first``: claim before the handler writes (a
+    batch of events in one transaction holds the write lock from its first event anyway, and a lost claim then
+    leaves no writes of this event behind)."""
     handler = HANDLERS.get(event.type)
+    if processed(session, tenant, event):
+        log.info("duplicate event skipped type=%s", event.type)
+        return [], "duplicate"
+    if claim_first and not claim(session, tenant, event):
+        return [], "duplicate"
+    reply: lm.Reply = []
+    outcome = handler.__name__ if handler else "ignored"
+    if handler is None:
+        log.info("unknown event type ignored type=%s", event.type[:40])
+    elif event.mode == "standby" and event.type not in ("follow", "unfollow"):
+        outcome = "standby"
+    else:
+        context = Context(runtime, tenant, event, session)
+        known = context.follower_row()  # read once: the language here, the handlers' follower after
+        with i18n.using(known.language if known is not None else i18n.JA), i18n.writing(None):
+            reply = handler(context)
+    if not claim_first and not claim(session, tenant, event):
+        return [], "duplicate"
+    if handler is not None and outcome != "standby":
+        log.info("event handled type=%s handler=%s", event.type, outcome)
+    return (reply if outcome not in ("standby", "ignored") and event.mode != "standby" else []), outcome
+
+
+def handle_event(runtime: Runtime, tenant: Tenant, event: InboundEvent) -> str:
+    """Handle one event end to end in its own transaction, then hand its reply to the sender; returns what
+    happened (for logs and tests)."""
     with session_scope(runtime.sessions) as session:
-        if processed(session, tenant, event):
-            log.info("duplicate event skipped type=%s", event.type)
-            return "duplicate"
-        reply, outcome = [], handler.__name__ if handler else "ignored"
-        if handler is None:
-            log.info("unknown event type ignored type=%s", event.type[:40])
-        elif event.mode == "standby" and event.type not in ("follow", "unfollow"):
-            outcome = "standby"
-        else:
-            context = Context(runtime, tenant, event, session)
-            known = context.follower_row()  # read once: the language here, the handlers' follower after
-            with i18n.using(known.language if known is not None else i18n.JA), i18n.writing(None):
-                reply = handler(context)
-        if not claim(session, tenant, event):
+        reply, outcome = act(runtime, tenant, event, session)
+        if outcome == "duplicate":
             session.rollback()  # discard this delivery's writes: the other one's are committed
-            log.info("duplicate event skipped type=%s", event.type)
-            return "duplicate"
-    if handler is None or outcome == "standby":
-        return outcome
-    log.info("event handled type=%s handler=%s", event.type, handler.__name__)
-    if reply and event.reply_token and event.mode != "standby":
+            return outcome
+    if reply and event.reply_token:
         runtime.replies.submit(runtime.line_client(tenant.config.slug), event.reply_token, reply)
-    return handler.__name__
+    return outcome
 
 
 def handle_events(runtime: Runtime, tenant: Tenant, events: list[InboundEvent]) -> list[str]:

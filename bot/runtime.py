@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -28,6 +29,16 @@ from reports.storage import PhotoStore, PhotoStoreError, store_from_url
 log = logging.getLogger(__name__)
 
 
+class EventQueue(Protocol):
+    """What the runtime keeps of bot.inbound.Processor (created there on first use: it stands on the handlers)."""
+
+    def wake(self) -> None: ...
+
+    def drain(self, timeout: float = 30.0) -> int: ...
+
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -41,6 +52,7 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     demo_worker_stop: threading.Event | None = None
     photos: PhotoStore | None = None  # 通報 photos (reports/storage.py), from settings.photo_store
+    inbound: EventQueue | None = None  # the webhook events' worker threads (bot.inbound.processor_of)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -52,6 +64,14 @@ class Runtime:
             raise ConfigError(str(exc)) from None
         return cls(settings=settings, engine=engine, sessions=sessions,
                    matchers=MatcherCache(sessions, second=settings.second_model), photos=photos)
+
+    def tenant_by_id(self, municipality_id: int) -> Tenant | None:
+        """The configured municipality whose row has this id (events in the queue name it by id)."""
+        for slug in self.settings.municipalities:
+            tenant = self.tenant(slug)
+            if tenant is not None and tenant.id == municipality_id:
+                return tenant
+        return None
 
     @property
     def photo_store(self) -> PhotoStore:
@@ -108,6 +128,8 @@ class Runtime:
     def close(self) -> None:
         if self.demo_worker_stop is not None:
             self.demo_worker_stop.set()
+        if self.inbound is not None:
+            self.inbound.stop()
         self.replies.close()
         for client in self._clients.values():
             client.close()

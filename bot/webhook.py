@@ -1,11 +1,12 @@
-"""The LINE webhook: verify, parse, dispatch. Nothing else happens in the view.
+"""The LINE webhook: verify, parse, store. Nothing else happens in the view: workers handle the stored events
+(bot/inbound.py, #25).
 
 ``POST /callback/<slug>`` serves one municipality, ``POST /callback`` the default one. The signature
 is checked against that municipality's channel secret before the body is even parsed, so a forged
 request never touches the database. A correctly signed body always gets 200: malformed events are
-skipped and handler failures are logged, because LINE would otherwise redeliver them forever. The one
-exception is a database outage: nothing of the affected events was saved, so the answer is 503 and LINE
-redelivers them (webhook redelivery on); events handled before the outage are then skipped as duplicates.
+skipped, because LINE would otherwise redeliver them forever. The one exception is a database outage: the events
+could not be stored, so the answer is 503 and LINE redelivers them (webhook redelivery on); a redelivery of events
+stored before is stored once (the unique dedupe key).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import time
 from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import ServiceUnavailable
 
-from bot import dispatch
+from bot import inbound
 from bot.runtime import Runtime
-from core.db import unavailable
+from core.db import session_scope, unavailable
 from core.metrics import WEBHOOK_OUTCOMES, WEBHOOK_REQUESTS, WEBHOOK_SECONDS
 from line.events import MalformedBody, read_body
 from line.signature import verify
@@ -78,10 +79,18 @@ def callback(slug: str | None) -> tuple[str, int]:
             log.error("database unavailable municipality=%s: %d event(s) left for redelivery", slug, len(events))
             raise _retry_later() from None
         assert tenant is not None
-        results = dispatch.handle_events(rt, tenant, events)
-        log.info("webhook municipality=%s events=%d results=%s", slug, len(events), ",".join(results))
-        if "unavailable" in results:
-            raise _retry_later()
+        try:
+            with session_scope(rt.sessions) as session:
+                queue = inbound.processor_of(rt)
+                new = inbound.accept(session, tenant.id, events, queue.disaster(tenant.id))
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.error("database unavailable municipality=%s: %d event(s) left for redelivery", slug, len(events))
+            raise _retry_later() from None
+        log.info("webhook municipality=%s events=%d stored=%d", slug, len(events), new)
+        if new:
+            queue.wake()
     return "OK", 200
 
 

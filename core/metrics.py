@@ -18,3 +18,9 @@ MATCHER_REBUILDS = Counter("machimado_matcher_rebuilds", "Matchers (per municipa
 
 # The webhook's HTTP status, as an outcome operators read.
 WEBHOOK_OUTCOMES = {200: "ok", 400: "rejected", 404: "unknown_municipality", 413: "too_large", 503: "unavailable"}
+INBOUND_EVENTS = Counter("machimado_inbound_events", "Webhook events accepted, handled, retried or failed (the queue)",
+                         ["stage"])
+LATE_REPLIES = Counter("machimado_late_replies_pushed",
+                       "Answers sent by push because the reply token was too old (they count against the quota)")
+QUESTION_TO_REPLY = Histogram("machimado_event_wait_seconds", "From an event's arrival to its answer being sent",
+                              buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0))

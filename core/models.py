@@ -69,6 +69,38 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class InboundEvent(Base):
+    """A webhook event accepted and waiting to be handled (#25: the webhook only stores, workers handle).
+
+    ``status``: queued → processing (claimed by ``worker`` until ``lease_until``: a worker that died leaves it to be
+    taken again) → done, or failed after repeated errors (kept for staff). ``user_key`` (the resident, group or
+    room) keeps one resident's events in order; ``priority`` puts shelter and location events first in a
+    disaster. ``body`` is the raw event (it holds the resident's message: emptied once handled). ``reply_mode``
+    records how the answer left: reply, push (the reply token was too old) or none."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("municipality_id", "dedupe_key"),
+                      Index("ix_inbound_events_queue", "status", "priority", "id"),
+                      Index("ix_inbound_events_user", "municipality_id", "user_key", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = municipality_column()
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    user_key: Mapped[str] = mapped_column(String(80), default="")
+    event_type: Mapped[str] = mapped_column(String(40), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(60), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    outcome: Mapped[str] = mapped_column(String(40), default="")
+    reply_mode: Mapped[str] = mapped_column(String(8), default="")
+    error: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
 class AuditLog(Base):
     """Who changed or sent what, when, with before/after: staff in the console, or the system itself
     (``user_id`` empty, e.g. phrasings residents taught the bot). Staff accounts are admin.models.StaffUser."""

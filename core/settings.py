@@ -51,6 +51,11 @@ class Settings:
     photo_store: str = ""
     # The console's 通報 map draws 地理院タイル from the internet; off on LGWAN (coordinates and map links only).
     map_tiles: bool = True
+    # Webhook events are stored by the webhook and handled by worker threads in each app process (bot/inbound.py):
+    # how many per process (0: none here — `machimado worker` or the tests' drain handle them).
+    inbound_workers: int = 2
+    # An answer ready later than this after its event arrived goes by push (the reply token is likely expired).
+    reply_max_age_s: float = 40.0
 
     @property
     def default_municipality(self) -> MunicipalityConfig:
@@ -108,6 +113,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         instance_path=instance_path,
         photo_store=env_vars.get("MACHIMADO_PHOTO_STORE", "").strip(),
         map_tiles=_switch(env_vars, "MACHIMADO_MAP_TILES", True),
+        inbound_workers=_whole(env_vars, "MACHIMADO_WEBHOOK_WORKERS", 0 if env == "testing" else 2),
+        reply_max_age_s=_seconds(env_vars, "MACHIMADO_REPLY_MAX_AGE", 40.0),
     )
 
 

@@ -31,11 +31,31 @@ class ReplySender:
         self._lock = threading.Lock()
 
     def submit(self, client: LineClient, reply_token: str, messages: list[dict[str, Any]]) -> Future[SendResult]:
+        return self._submit(client.reply, reply_token, messages)
+
+    def submit_reply_or_push(self, client: LineClient, reply_token: str, to: str | None,
+                             messages: list[dict[str, Any]], retry_key: str) -> Future[SendResult]:
+        """A reply; when LINE refuses the token (400: expired or used — a redelivered event's may be), a push to
+        ``to`` with the retry key instead."""
+        def send() -> SendResult:
+            result = client.reply(reply_token, messages)
+            if result.status == 400 and to:
+                log.info("reply token refused: answered by push")
+                return client.push(to, messages, retry_key)
+            return result
+        return self._submit(send)
+
+    def submit_push(self, client: LineClient, to: str, messages: list[dict[str, Any]], retry_key: str
+                    ) -> Future[SendResult]:
+        """An answer whose reply token is too old, pushed with a retry key (a retried push is delivered once)."""
+        return self._submit(client.push, to, messages, retry_key)
+
+    def _submit(self, call: Any, *args: Any) -> Future[SendResult]:
         with self._lock:
             if self._pool is None or self._pid != os.getpid():
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="reply")
                 self._pid = os.getpid()
-            future = self._pool.submit(client.reply, reply_token, messages)
+            future = self._pool.submit(call, *args)
             self._pending.add(future)
         future.add_done_callback(self._done)
         return future
