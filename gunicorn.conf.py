@@ -41,6 +41,11 @@ def post_worker_init(worker: Any) -> None:  # gunicorn.workers.base.Worker
     outlast the worker timeout. Requests that arrive meanwhile wait for the same build."""
     runtime = worker.wsgi.extensions["machimado"]
     threading.Thread(target=runtime.warm_up, name="warm-up", daemon=True).start()
+    # the webhook events' handling threads (bot/inbound.py): from the start, so events another instance stored
+    # are handled too
+    from bot.inbound import processor_of
+
+    processor_of(runtime).start()
 
 
 def worker_exit(server: Any, worker: Any) -> None:  # gunicorn Arbiter and Worker

@@ -13,6 +13,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot import inbound
+
 blueprint = Blueprint("health", __name__)
 READY_WAIT_S = 2.0
 
@@ -51,7 +53,15 @@ def writable(engine: Engine) -> str:
 
 @blueprint.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    error = writable(current_app.extensions["machimado"].engine)
+    """Ready when the database takes a write and the webhook events' queue is not stuck (events waiting over two
+    minutes while none was handled for a minute: no worker is running, or they are all wedged)."""
+    runtime = current_app.extensions["machimado"]
+    error = writable(runtime.engine)
     if error:
         return jsonify(status="error", database=error), 503
-    return jsonify(status="ok")
+    with runtime.sessions() as session:
+        queue = inbound.stats(session)
+    details = {"queue_depth": queue.depth, "oldest_age_s": round(queue.oldest_age_s, 1)}
+    if queue.stuck:
+        return jsonify(status="error", queue="stuck", **details), 503
+    return jsonify(status="ok", **details)

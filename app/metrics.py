@@ -3,7 +3,8 @@
 
 Process metrics (core/metrics.py, line/metrics.py) come from prometheus_client; under gunicorn from every
 worker through ``PROMETHEUS_MULTIPROC_DIR``. What lives in the database is read at each scrape: the notice
-queue by batch status and the recipients delivered so far (its rate is the delivery rate).
+queue by batch status and the recipients delivered so far (its rate is the delivery rate), and the webhook events'
+queue (depth, oldest waiting, failed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest, multiprocess
 from sqlalchemy import func, select
 
+from bot import inbound
 from broadcasts.models import Notice, NoticeBatch
 from core.db import session_scope
 
@@ -41,7 +43,14 @@ def _database_metrics() -> bytes:
                                              .group_by(NoticeBatch.status)):
             queue.labels(status).set(count)
         sent.set(session.scalar(select(func.coalesce(func.sum(Notice.recipients_sent), 0))) or 0)
-    return generate_latest(registry)
+        queue_now = inbound.stats(session)
+    # written as text, not as Gauge objects: under PROMETHEUS_MULTIPROC_DIR a Gauge made per scrape leaves files
+    lines = [("machimado_inbound_queue_depth", "Webhook events waiting or being handled", queue_now.depth),
+             ("machimado_inbound_oldest_age_seconds", "How long the oldest waiting event has waited",
+              round(queue_now.oldest_age_s, 3)),
+             ("machimado_inbound_failed", "Events kept after repeated handling errors", queue_now.failed)]
+    text = "".join(f"# HELP {name} {help_}\n# TYPE {name} gauge\n{name} {value}\n" for name, help_, value in lines)
+    return generate_latest(registry) + text.encode()
 
 
 @blueprint.get("/metrics")

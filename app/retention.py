@@ -8,7 +8,9 @@
 - Recipient lists of notice batches that are finished (sent or failed): emptied ``retention_days``
   after the notice was created; counts and statuses stay for the record.
 - Webhook dedupe keys (``processed_events``, hashes): kept ``DEDUPE_DAYS``, well beyond LINE's
-  redelivery attempts, then deleted so the table does not grow forever.
+  redelivery attempts, then deleted so the table does not grow forever. Handled webhook events
+  (``inbound_events``: their message is emptied once handled) go after as long; events kept ``failed`` (with
+  their message, for staff) after ``retention_days``.
 
 - 通報: unsent drafts deleted after a day; finished reports lose their photos, comment, typed address and link to the
   resident ``retention_days`` after their last update (reports/retention.py).
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from admin.models import LoginThrottle, StaffSession
 from broadcasts.models import Notice, NoticeBatch
 from core.db import affected_rows
-from core.models import Follower, ProcessedEvent
+from core.models import Follower, InboundEvent, ProcessedEvent
 from desk.models import Consultation, ConsultationMessage
 from faq.models import QuestionLog
 from reports import retention as report_retention
@@ -54,6 +56,9 @@ def purge(session: Session, now: datetime, retention_days: int, photos: PhotoSto
         .values(recipients=[]).execution_options(synchronize_session=False))
     events = affected_rows(session, delete(ProcessedEvent).where(
         ProcessedEvent.received_at < now - timedelta(days=DEDUPE_DAYS)))
+    affected_rows(session, delete(InboundEvent).where(InboundEvent.status == "done",
+                                                      InboundEvent.received_at < now - timedelta(days=DEDUPE_DAYS)))
+    affected_rows(session, delete(InboundEvent).where(InboundEvent.status == "failed", InboundEvent.received_at < cutoff))
     old = now - timedelta(days=DEDUPE_DAYS)
     affected_rows(session, delete(StaffSession).where(or_(StaffSession.expires_at < old, StaffSession.revoked_at < old)))
     affected_rows(session, delete(LoginThrottle).where(LoginThrottle.window_start < old, or_(

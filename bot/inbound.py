@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.dispatch import act
@@ -131,25 +131,33 @@ class Outgoing:
     retry_key: str = ""
 
 
+STUCK_AFTER_S = 120.0  # events waiting this long while nothing was handled for a minute: the queue is stuck
+
+
 @dataclass
 class QueueStats:
     depth: int
     oldest_age_s: float
+    failed: int
+    idle_s: float | None  # since the last event was handled (None: none handled yet)
+
+    @property
+    def stuck(self) -> bool:
+        """Events wait and nobody handles them (no worker running, or every worker wedged) — not a backlog that
+        is being worked through."""
+        return self.oldest_age_s > STUCK_AFTER_S and (self.idle_s is None or self.idle_s > 60.0)
 
 
 def stats(session: Session, now: datetime | None = None) -> QueueStats:
-    """Events waiting or being handled, and how long the oldest has waited (/metrics, /readyz)."""
+    """Events waiting or being handled, how long the oldest has waited, failed ones (/metrics, /readyz)."""
     now = now or utcnow()
     depth, oldest = session.execute(select(func.count(Row.id), func.min(Row.received_at))
                                     .where(Row.status.in_(("queued", "processing")))).one()
+    failed = session.scalar(select(func.count(Row.id)).where(Row.status == "failed")) or 0
+    last = session.scalar(select(func.max(Row.processed_at)).where(Row.status == "done"))
     age = (now - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
-    return QueueStats(int(depth or 0), max(age, 0.0))
-
-
-def purge(session: Session, before: datetime) -> int:
-    """Handled events older than ``before`` (their dedupe keys are kept in processed_events as long)."""
-    result = session.execute(delete(Row).where(Row.status == "done", Row.received_at < before))
-    return int(getattr(result, "rowcount", 0) or 0)
+    idle = (now - as_utc(last)).total_seconds() if last is not None else None
+    return QueueStats(int(depth or 0), max(age, 0.0), int(failed), idle)
 
 
 _CREATE = threading.Lock()

@@ -18,6 +18,7 @@ from cli.broadcasts import broadcasts, disaster, richmenu
 from cli.directory import directory
 from cli.faq import faq
 from cli.gomi import gomi
+from cli.inbound import worker_cmd
 from cli.privacy import privacy_group
 from cli.support import runtime_from_env
 from core.db import session_scope
@@ -95,6 +96,7 @@ main.add_command(directory)
 main.add_command(privacy_group)
 main.add_command(backup_cmd)
 main.add_command(restore_cmd)
+main.add_command(worker_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
