@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 
 from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import admin.wording as wording
@@ -26,7 +27,8 @@ from admin.stats import (
     top_questions,
 )
 from core.csvsafe import neutralise
-from core.models import AuditLog
+from core.models import AuditLog, InboundEvent
+from core.timeutil import utcnow
 
 
 @blueprint.get("/")
@@ -55,7 +57,16 @@ def dashboard() -> ResponseReturnValue:
                            followers_now=followers[-1][3] if followers else 0,
                            followers_growth=(followers[-1][3] - followers[0][3]) if followers else 0,
                            entries=entries, phrasings=phrasings,
-                           answered_recent=round(100 * sum(r[1] for r in questions) / recent) if recent else None)
+                           answered_recent=round(100 * sum(r[1] for r in questions) / recent) if recent else None,
+                           late_pushes=late_pushes(municipality_id))
+
+
+def late_pushes(municipality_id: int) -> int:
+    """Answers of the last 7 days sent by push because the reply token had expired (bot/inbound.py): each one
+    counts against the month's message quota; under normal load none."""
+    return int(db().scalar(select(func.count(InboundEvent.id)).where(
+        InboundEvent.municipality_id == municipality_id, InboundEvent.reply_mode == "push",
+        InboundEvent.received_at >= utcnow() - timedelta(days=7))) or 0)
 
 
 CSV_SOURCES: dict[str, tuple[tuple[str, ...], Callable[[Session, int], Iterable[Sequence[object]]]]] = {

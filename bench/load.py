@@ -75,7 +75,8 @@ def main() -> None:
     fake.start()
     base_env = {**os.environ, "MACHIMADO_ENV": "testing", "LINE_API_BASE_URL": f"http://127.0.0.1:{line_port}",
                 "LINE_CHANNEL_ACCESS_TOKEN": wb.TOKEN, "LINE_CHANNEL_SECRET": wb.SECRET,
-                "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads)}
+                "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads),
+                "MACHIMADO_WEBHOOK_WORKERS": "2"}  # the events are handled meanwhile (bot/inbound.py)
     out: dict[str, dict] = {"echo": {}}
     try:
         port = wb.free_port()

@@ -182,7 +182,7 @@ def kill_one_worker(server: subprocess.Popen) -> Callable[[], None]:
     return kill
 
 
-def fresh_database(url: str | None, tmp: str, code: Path) -> str:
+def fresh_database(url: str | None, tmp: str, code: Path, env: dict[str, str]) -> str:
     url = url or f"sqlite:///{tmp}/typhoon.sqlite3"
     if url.startswith("postgresql"):
         from sqlalchemy import create_engine, text
@@ -191,7 +191,7 @@ def fresh_database(url: str | None, tmp: str, code: Path) -> str:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'bench'); import webhook; "
                     "webhook.prepare_database()"], cwd=code, check=True,
-                   env={**os.environ, "DATABASE_URL": url, "MACHIMADO_INSTANCE_PATH": tmp, "PYTHONPATH": str(code)})
+                   env={**env, "DATABASE_URL": url, "MACHIMADO_INSTANCE_PATH": tmp, "PYTHONPATH": str(code)})
     return url
 
 
@@ -235,7 +235,7 @@ def main() -> None:
                     continue
                 tmp = tempfile.mkdtemp(prefix="machimado-typhoon-")
                 env = {**base, "MACHIMADO_INSTANCE_PATH": tmp}
-                env["DATABASE_URL"] = fresh_database(url, tmp, code)
+                env["DATABASE_URL"] = fresh_database(url, tmp, code, env)
                 port = wb.free_port()
                 server = gunicorn(code, env, port)
                 try:

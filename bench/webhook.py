@@ -137,7 +137,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="machimado-bench-")
     os.environ.update({"MACHIMADO_ENV": "testing", "MACHIMADO_INSTANCE_PATH": tmp,
                        "LINE_API_BASE_URL": f"http://127.0.0.1:{line_port}", "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-                       "LINE_CHANNEL_SECRET": SECRET,
+                       "LINE_CHANNEL_SECRET": SECRET, "MACHIMADO_WEBHOOK_WORKERS": "2",
                        "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.sqlite3"})
     if args.database_url and args.database_url.startswith("postgresql"):
         from sqlalchemy import create_engine, text

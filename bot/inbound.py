@@ -243,10 +243,16 @@ class Processor:
 
     # ---------------------------------------------------------------- one round
 
+    def batch_size(self) -> int:
+        """PostgreSQL: ``batch`` events per transaction (row locks: the webhook's inserts go on meanwhile). SQLite:
+        one — its single write lock is held from a transaction's first write to its commit, and a batch holding it
+        through 32 questions' matching made the webhook wait (measured: ack p99 2 s instead of 0.1 s)."""
+        return self.batch if self.runtime.engine.dialect.name == "postgresql" else 1
+
     def run_once(self, worker: str = "drain") -> int:
         """Claim one batch, handle it, send its replies; returns how many events were claimed."""
         with self.sessions() as session:
-            rows = claim(session, worker, self.batch, self.lease_s)
+            rows = claim(session, worker, self.batch_size(), self.lease_s)
         if not rows:
             return 0
         outgoing = self.process(rows)
@@ -299,7 +305,10 @@ class Processor:
                 if event is None or tenant is None:
                     done.append({"id": row.id, "outcome": "ignored", "reply_mode": ""})
                     continue
-                reply, outcome = act(self.runtime, tenant, event, session, claim_first=True)
+                batched = len(rows) > 1  # in a batch, claim before writing (see bot.dispatch.act)
+                reply, outcome = act(self.runtime, tenant, event, session, claim_first=batched)
+                if outcome == "duplicate" and not batched:
+                    session.rollback()  # this one event's writes: another worker's are committed
                 mode = ""
                 if reply and event.reply_token and outcome != "duplicate":
                     late = (now - as_utc(row.received_at)).total_seconds() > self.reply_max_age_s

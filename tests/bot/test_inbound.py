@@ -86,6 +86,9 @@ def test_a_late_reply_token_is_answered_by_push_once(app, client, fake_line) -> 
     assert push["status"] == 200 and push["body"]["to"] == A and push["retry_key"]
     with rt.sessions() as session:
         assert session.scalar(select(InboundEvent.reply_mode)) == "push"
+    from tests.admin.test_console import login, make_staff
+    login(client, make_staff(app)["viewer"])
+    assert "直近7日で 1件の回答を応答メッセージではなくプッシュメッセージで送りました" in client.get("/admin/").text
 
 
 def test_a_refused_reply_token_falls_back_to_a_push(app, client, fake_line) -> None:
