@@ -204,6 +204,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database-url", default=None, help="PostgreSQL (SQLite always)")
     parser.add_argument("--sync-commit", default="ac66230", help="the synchronous webhook to compare with")
+    parser.add_argument("--handlers", type=int, default=None, help="MACHIMADO_WEBHOOK_WORKERS (default: the app's)")
+    parser.add_argument("--no-sync", action="store_true", help="skip the synchronous comparison")
     parser.add_argument("--quick", action="store_true", help="1,500 messages over 20 s from 500 followers")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -223,7 +225,7 @@ def main() -> None:
     base = {**os.environ, "MACHIMADO_ENV": "testing", "LINE_API_BASE_URL": line_url,
             "LINE_CHANNEL_ACCESS_TOKEN": wb.TOKEN, "LINE_CHANNEL_SECRET": wb.SECRET, "MACHIMADO_SECOND_MODEL": "off",
             "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads),
-            "MACHIMADO_WEBHOOK_WORKERS": "2"}
+            "MACHIMADO_WEBHOOK_WORKERS": str(args.handlers or 2)}
     out: dict[str, dict] = {}
     runs = [("sqlite", None, False)] + ([("postgresql", args.database_url, False),
                                          ("postgresql_kill", args.database_url, True)] if args.database_url else [])
@@ -231,7 +233,7 @@ def main() -> None:
         for name, url, kill in runs:
             result: dict = {}
             for code, label in ((ROOT, "queue"), (sync_tree, "sync")):
-                if label == "sync" and kill:
+                if label == "sync" and (kill or args.no_sync):
                     continue
                 tmp = tempfile.mkdtemp(prefix="machimado-typhoon-")
                 env = {**base, "MACHIMADO_INSTANCE_PATH": tmp}
