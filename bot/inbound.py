@@ -53,6 +53,7 @@ log = logging.getLogger("bot.handlers")
 BATCH = 32
 LEASE_S = 10.0  # a batch takes well under a second; a dead worker's events are taken again this soon
 MAX_ATTEMPTS = 5
+RESEND_AFTER_S = 15.0  # an answer committed this long ago and still not confirmed sent: its process died
 SHELTER_WORDS = words("shelter") | words("emergency")
 
 
@@ -83,7 +84,8 @@ def accept(session: Session, municipality_id: int, events: list[InboundEvent], d
     now = now or utcnow()
     rows = [{"municipality_id": municipality_id, "dedupe_key": e.dedupe_key(), "user_key": user_key(e),
              "event_type": e.type[:40], "priority": priority_of(e, disaster), "body": e.raw, "status": "queued",
-             "attempts": 0, "worker": "", "outcome": "", "reply_mode": "", "error": "", "received_at": now}
+             "attempts": 0, "worker": "", "outcome": "", "reply_mode": "", "reply_state": "", "error": "",
+             "received_at": now}
             for e in events]
     unique = list({row["dedupe_key"]: row for row in rows}.values())  # the same event twice in one body
     insert = insert_for(session)
@@ -123,6 +125,7 @@ def claim(session: Session, worker: str, limit: int = BATCH, lease_s: float = LE
 
 @dataclass
 class Outgoing:
+    row_id: int
     tenant: Tenant
     event: InboundEvent
     reply: lm.Reply
@@ -187,6 +190,8 @@ class Processor:
         self._threads: list[threading.Thread] = []
         self._pid = 0
         self._lock = threading.Lock()
+        self._sent_ids: list[int] = []
+        self._last_resend = 0.0
         self.name = f"{os.uname().nodename}:{os.getpid()}"
 
     def _in_disaster(self, municipality_id: int) -> bool:
@@ -250,6 +255,10 @@ class Processor:
         event of the batch in its own transaction — its single write lock is held from a transaction's first write
         to its commit, and a batch holding it through 32 questions' matching made the webhook wait (measured with
         bench/typhoon.py: ack p99 2 s instead of 0.4 s)."""
+        self.record_sent()
+        if time.monotonic() - self._last_resend > 5.0:
+            self._last_resend = time.monotonic()
+            self.resend()
         with self.sessions() as session:
             rows = claim(session, worker, self.batch, self.lease_s)
         if not rows:
@@ -277,6 +286,7 @@ class Processor:
             if not handled:
                 break
         self.runtime.replies.drain(timeout=max(deadline - time.monotonic(), 1.0))
+        self.record_sent()
         return total
 
     def process(self, rows: list[Row]) -> list[Outgoing]:
@@ -317,12 +327,17 @@ class Processor:
                     to = event.group_id or event.room_id or event.user_id
                     mode = ("push" if to else "none") if late else "reply"
                     if mode != "none":
-                        outgoing.append(Outgoing(tenant, event, reply, to, late,
+                        outgoing.append(Outgoing(row.id, tenant, event, reply, to, late,
                                                  str(uuid.uuid5(uuid.NAMESPACE_URL, f"reply:{row.dedupe_key}"))))
-                done.append({"id": row.id, "outcome": outcome[:40], "reply_mode": mode})
+                saved = outgoing[-1] if outgoing and outgoing[-1].row_id == row.id else None
+                done.append({"id": row.id, "outcome": outcome[:40], "reply_mode": mode,
+                             "reply_state": "pending" if saved else "",
+                             "reply": {"token": event.reply_token, "to": saved.to, "late": saved.late,
+                                       "key": saved.retry_key, "messages": saved.reply} if saved else None})
             for item in done:
                 session.execute(update(Row).where(Row.id == item["id"]).values(
                     status="done", body=None, outcome=item["outcome"], reply_mode=item["reply_mode"],
+                    reply_state=item["reply_state"], reply=item["reply"],
                     processed_at=utcnow(), lease_until=None, error=""))
             session.commit()
         INBOUND_EVENTS.labels("handled").inc(len(rows))
@@ -344,10 +359,59 @@ class Processor:
             if item.late and item.to:
                 LATE_REPLIES.inc()
                 log.info("reply token too old: answered by push type=%s", item.event.type)
-                self.runtime.replies.submit_push(client, item.to, item.reply, item.retry_key)
+                future = self.runtime.replies.submit_push(client, item.to, item.reply, item.retry_key)
             elif item.event.reply_token:
-                self.runtime.replies.submit_reply_or_push(client, item.event.reply_token, item.to, item.reply,
-                                                          item.retry_key)
+                future = self.runtime.replies.submit_reply_or_push(client, item.event.reply_token, item.to,
+                                                                   item.reply, item.retry_key)
+            else:
+                continue
+            future.add_done_callback(lambda done, row_id=item.row_id: self._mark_sent(row_id, done))
+
+    def _mark_sent(self, row_id: int, done: Any) -> None:
+        """LINE has the answer (or refused it for good): nothing to resend. An outage leaves it pending."""
+        result = None if done.cancelled() or done.exception() is not None else done.result()
+        if result is not None and (result.delivered or result.status == 400):
+            with self._lock:
+                self._sent_ids.append(row_id)
+
+    def record_sent(self) -> None:
+        """Mark the answers LINE has by now (one UPDATE for all of them; called each round)."""
+        with self._lock:
+            ids, self._sent_ids = self._sent_ids, []
+        if not ids:
+            return
+        with self.sessions() as session:
+            session.execute(update(Row).where(Row.id.in_(ids)).values(reply_state="sent", reply=None))
+            session.commit()
+
+    def resend(self, older_than_s: float = RESEND_AFTER_S) -> int:
+        """Answers committed but never confirmed sent — their process died between its commit and LINE: sent
+        again. Within the reply age by reply only (LINE refuses a token used already: the resident has it once);
+        later by push with the event's retry key (LINE delivers a key once)."""
+        now = utcnow()
+        with self.sessions() as session:
+            query = select(Row).where(Row.reply_state == "pending",
+                                      Row.processed_at < now - timedelta(seconds=older_than_s)).limit(100)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            for row in rows:
+                tenant = self.runtime.tenant_by_id(row.municipality_id)
+                data = row.reply or {}
+                result = None
+                if tenant is not None and data.get("messages"):
+                    client = self.runtime.line_client(tenant.config.slug)
+                    age = (now - as_utc(row.received_at)).total_seconds()
+                    if (data.get("late") or age > self.reply_max_age_s) and data.get("to"):
+                        result = client.push(data["to"], data["messages"], data.get("key"))
+                    elif data.get("token"):
+                        result = client.reply(data["token"], data["messages"])
+                if result is None or result.delivered or result.status == 400:  # 400: the token was used
+                    row.reply_state, row.reply = "sent", None
+            session.commit()
+        if rows:
+            log.warning("resent %d answer(s) a stopped process had not confirmed", len(rows))
+        return len(rows)
 
 
 @dataclass

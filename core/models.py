@@ -96,6 +96,10 @@ class InboundEvent(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     outcome: Mapped[str] = mapped_column(String(40), default="")
     reply_mode: Mapped[str] = mapped_column(String(8), default="")
+    # The answer, saved with the batch's commit and kept until LINE has it (``reply_state`` pending → sent): a process
+    # that dies between its commit and the send leaves it to be sent by another (bot.inbound.Processor.resend).
+    reply_state: Mapped[str] = mapped_column(String(8), default="")
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str] = mapped_column(String(200), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

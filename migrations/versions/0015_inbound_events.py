@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=40), nullable=False),
     sa.Column('reply_mode', sa.String(length=8), nullable=False),
+    sa.Column('reply_state', sa.String(length=8), nullable=False),
+    sa.Column('reply', sa.JSON(), nullable=True),
     sa.Column('error', sa.String(length=200), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),

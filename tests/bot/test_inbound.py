@@ -166,3 +166,29 @@ def test_a_worker_killed_after_claiming_leaves_its_events_to_another_answered_on
     assert sorted(c["body"]["replyToken"] for c in fake_line.calls_to("reply")) == \
         sorted({c["body"]["replyToken"] for c in fake_line.calls_to("reply")})  # each once
     assert len(fake_line.calls_to("reply")) == 2
+
+
+def test_an_answer_committed_but_not_sent_is_sent_by_another_once(app, client, fake_line) -> None:
+    """The process dies between the batch's commit and LINE: the saved answer is sent by the next round's
+    resend — and when it had in fact reached LINE, the used reply token makes the resend a no-op (once)."""
+    rt = app.extensions["machimado"]
+    processor = processor_of(rt)
+    post_only(client, body_of(text_event("粗大ごみの出し方", A)))
+    with rt.sessions() as session:
+        rows = claim(session, "dies", limit=32)
+    processor.process(rows)  # committed with the answer pending; the process "dies" before sending it
+    with rt.sessions() as session:
+        assert session.scalar(select(InboundEvent.reply_state)) == "pending"
+    assert processor.resend(older_than_s=0) == 1 and processor.resend(older_than_s=0) == 0
+    assert [c["status"] for c in fake_line.calls_to("reply")] == [200]
+    # sent, but the process died before recording it: the resend's reply is refused (token used), nothing else
+    post_only(client, body_of(text_event("住民票がほしい", B)))
+    with rt.sessions() as session:
+        rows = claim(session, "dies-later", limit=32)
+    processor.send(processor.process(rows))
+    rt.replies.drain(timeout=10)
+    processor._sent_ids.clear()  # noqa: SLF001 - the record of it died with the process
+    assert processor.resend(older_than_s=0) == 1
+    assert [c["status"] for c in fake_line.calls_to("reply")] == [200, 200, 400] and fake_line.calls_to("push") == []
+    with rt.sessions() as session:
+        assert session.scalars(select(InboundEvent.reply_state)).all() == ["sent", "sent"]
