@@ -21,7 +21,7 @@ from bot import inbound
 from bot.runtime import Runtime
 from core.db import session_scope, unavailable
 from core.metrics import WEBHOOK_OUTCOMES, WEBHOOK_REQUESTS, WEBHOOK_SECONDS
-from line.events import MalformedBody, read_body
+from line.events import InboundEvent, MalformedBody, read_body
 from line.signature import verify
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,9 @@ def callback(slug: str | None) -> tuple[str, int]:
             log.error("database unavailable municipality=%s: %d event(s) left for redelivery", slug, len(events))
             raise _retry_later() from None
         assert tenant is not None
+        queue = inbound.processor_of(rt)
         try:
-            with session_scope(rt.sessions) as session:
-                queue = inbound.processor_of(rt)
-                new = inbound.accept(session, tenant.id, events, queue.disaster(tenant.id))
+            new = store(rt, tenant.id, events, queue.disaster(tenant.id))
         except Exception as exc:
             if not unavailable(exc):
                 raise
@@ -92,6 +91,29 @@ def callback(slug: str | None) -> tuple[str, int]:
         if new:
             queue.wake()
     return "OK", 200
+
+
+def store(rt: Runtime, municipality_id: int, events: list[InboundEvent], disaster: bool) -> int:
+    """Store the events in one statement; if that fails for a reason other than an outage (an event the database
+    cannot hold), store them one by one and skip, with a log line, the ones that cannot be stored — a signed
+    webhook is never a 500, and one odd event never costs the others."""
+    try:
+        with session_scope(rt.sessions) as session:
+            return inbound.accept(session, municipality_id, events, disaster)
+    except Exception as exc:
+        if unavailable(exc):
+            raise
+        log.warning("storing %d event(s) together failed (%s): one by one", len(events), type(exc).__name__)
+    stored = 0
+    for event in events:
+        try:
+            with session_scope(rt.sessions) as session:
+                stored += inbound.accept(session, municipality_id, [event], disaster)
+        except Exception as exc:
+            if unavailable(exc):
+                raise
+            log.error("event could not be stored, skipped type=%s error=%s", event.type[:40], type(exc).__name__)
+    return stored
 
 
 def _retry_later() -> ServiceUnavailable:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,9 +114,13 @@ def clean_text(text: str) -> str:
 
 
 def clean_json(value: Any) -> Any:
-    """A parsed JSON value with every string (keys too) passed through :func:`clean_text`."""
+    """A parsed JSON value with every string (keys too) passed through :func:`clean_text`, and NaN / ±Infinity
+    (Python's JSON reader takes them; PostgreSQL's JSON refuses them) written as the strings ``nan`` / ``inf``,
+    which ``float()`` still reads."""
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
         return {clean_text(k): clean_json(v) for k, v in value.items()}
     if isinstance(value, list):
