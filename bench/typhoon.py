@@ -96,21 +96,6 @@ def event_body(n: int, followers: int, question: str) -> tuple[bytes, str]:
     return body, sign(wb.SECRET, body)
 
 
-def post(url: str, body: bytes, signature: str) -> tuple[float, int]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Line-Signature": signature})
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except OSError:
-        status = 0
-    return (time.perf_counter() - started) * 1000, status
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
@@ -131,7 +116,7 @@ def burst(url: str, line_url: str, messages: int, seconds: float, followers: int
         if delay > 0:
             time.sleep(delay)
         sent_at[n] = time.time()
-        acks[n] = post(url, *bodies[n])
+        acks[n] = wb.post_signed(url, *bodies[n])
 
     if kill is not None:
         threading.Timer(0.5 + seconds / 2, kill).start()

@@ -105,7 +105,11 @@ def signed_body(n: int, text: str) -> tuple[bytes, str]:
 
 
 def post(url: str, n: int, text: str) -> tuple[float, int]:
-    body, signature = signed_body(n, text)
+    return post_signed(url, *signed_body(n, text))
+
+
+def post_signed(url: str, body: bytes, signature: str) -> tuple[float, int]:
+    """POST a signed body; (milliseconds, HTTP status — 0 when the connection failed)."""
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", "X-Line-Signature": signature})
     started = time.perf_counter()
@@ -115,6 +119,8 @@ def post(url: str, n: int, text: str) -> tuple[float, int]:
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
+    except OSError:  # refused or reset (bench/typhoon.py kills a worker mid-request)
+        status = 0
     return (time.perf_counter() - started) * 1000, status
 
 

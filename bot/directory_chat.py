@@ -134,10 +134,22 @@ def remember(follower: Follower | None, lookup: str) -> None:
         follower.pending_lookup, follower.pending_at = lookup, utcnow()
 
 
-def pending(follower: Follower | None) -> str:
+def pending(follower: Follower | None, ttl: timedelta = PENDING_TTL) -> str:
+    """What the resident's next message answers (``remember``ed within ``ttl``), or ""."""
     if follower is None or not follower.pending_lookup or follower.pending_at is None:
         return ""
-    return follower.pending_lookup if utcnow() - as_utc(follower.pending_at) <= PENDING_TTL else ""
+    return follower.pending_lookup if utcnow() - as_utc(follower.pending_at) <= ttl else ""
+
+
+def coordinates(message: dict[str, Any]) -> tuple[float, float] | None:
+    """A location message's latitude and longitude, or None when they are not a place on Earth."""
+    try:
+        lat, lon = float(message["latitude"]), float(message["longitude"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
 
 
 def aed_near(session: Session, municipality_id: int, config: MunicipalityConfig, lat: float, lon: float) -> lm.Reply:
@@ -156,12 +168,10 @@ def aed_near(session: Session, municipality_id: int, config: MunicipalityConfig,
 
 def on_location(session: Session, municipality_id: int, config: MunicipalityConfig, follower: Follower | None,
                 message: dict[str, Any]) -> lm.Reply:
-    try:
-        lat, lon = float(message["latitude"]), float(message["longitude"])
-    except (KeyError, TypeError, ValueError, OverflowError):
+    place = coordinates(message)
+    if place is None:
         return m.non_text_hint(config, "location")
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        return m.non_text_hint(config, "location")
+    lat, lon = place
     lookup = pending(follower)
     if follower is not None:
         follower.pending_lookup = None

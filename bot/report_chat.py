@@ -11,14 +11,13 @@ The draft is a :class:`reports.models.Report` with status ``draft``; the step th
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
+from bot import directory_chat as dchat
 from bot.texts import label, t, words
 from core import i18n
 from core.models import Follower
-from core.timeutil import as_utc, utcnow
 from line import messages as lm
 from reports import intake
 from reports import service as reports
@@ -41,16 +40,12 @@ PROBLEM = re.compile(r"穴|あな|壊れ|こわれ|切れ|きれて|割れ|わ�
 
 def step_of(follower: Follower | None) -> str:
     """The report step the bot waits for (within the draft's 30 minutes), or ""."""
-    if follower is None or not follower.pending_lookup or follower.pending_at is None:
-        return ""
-    kind, _, step = follower.pending_lookup.partition(":")
-    if kind != PENDING or step not in STEPS or utcnow() - as_utc(follower.pending_at) > reports.DRAFT_TTL:
-        return ""
-    return step
+    kind, _, step = dchat.pending(follower, reports.DRAFT_TTL).partition(":")
+    return step if kind == PENDING and step in STEPS else ""
 
 
 def wait_for(follower: Follower, step: str, draft: Report | None = None) -> None:
-    follower.pending_lookup, follower.pending_at = f"{PENDING}:{step}", utcnow()
+    dchat.remember(follower, f"{PENDING}:{step}")
     if draft is not None:
         reports.touch(draft)
 
@@ -210,12 +205,10 @@ def take_location(ctx: Any, follower: Follower | None, message: dict[str, Any]) 
     draft = _draft(ctx, follower)
     if draft is None:
         return None
-    try:
-        lat, lon = float(message["latitude"]), float(message["longitude"])
-    except (KeyError, TypeError, ValueError, OverflowError):
+    place = dchat.coordinates(message)
+    if place is None:
         return [lm.text(t("report.ask_place"), place_items())]
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        return [lm.text(t("report.ask_place"), place_items())]
+    lat, lon = place
     reports.set_place(ctx.session, draft, lat, lon, str(message.get("address") or message.get("title") or ""))
     lead = t("report.outside", city=ctx.config.name) + "\n" if draft.outside else ""
     return ask_note(follower, draft, lead)

@@ -7,20 +7,17 @@ anything is written (see bot.dispatch). When LINE cannot be reached, the message
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.models import Municipality
 from line.client import Content, LineClient
 from reports import photos
 from reports.models import Report, ReportPhoto
+from reports.rounds import each_waiting_town
 from reports.storage import PhotoStore
-
-log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 30  # a waiting photo is tried for about as long (the worker tries each one every ~minute)
 
@@ -106,17 +103,8 @@ def waiting_planner(sessions: sessionmaker[Session], client_for: Callable[[str],
         calls[0] += 1
         if calls[0] % every != 1 and every > 1:
             return 0
-        total = 0
-        with sessions() as session:
-            towns = session.execute(select(Municipality.id, Municipality.slug).where(Municipality.id.in_(
-                select(ReportPhoto.municipality_id).where(ReportPhoto.state == "waiting")))).all()
-        for municipality_id, slug in towns:
-            with sessions() as session:
-                try:
-                    total += fetch_waiting(session, municipality_id, client_for(slug), store)
-                    session.commit()
-                except Exception:
-                    session.rollback()
-                    log.exception("waiting photos failed municipality=%s", slug)
-        return total
+        return each_waiting_town(
+            sessions, select(ReportPhoto.municipality_id).where(ReportPhoto.state == "waiting"),
+            lambda session, municipality_id, slug: fetch_waiting(session, municipality_id, client_for(slug), store),
+            "waiting photos")
     return plan

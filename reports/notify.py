@@ -9,7 +9,6 @@ answers 409 to a key it has accepted, which counts as delivered — the resident
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import i18n
-from core.models import Follower, Municipality
+from core.models import Follower
 from core.timeutil import as_utc, utcnow
 from line import messages as lm
 from line.client import LineClient
 from reports.models import Report, ReportCategory, ReportEvent
-
-log = logging.getLogger(__name__)
+from reports.rounds import each_waiting_town
 
 GIVE_UP_AFTER = timedelta(days=2)  # LINE keeps a retry key for 24 hours; after two days staff see it failed
 RETRY_AFTER = timedelta(seconds=20)  # a pending push younger than this may still be in its request
@@ -125,17 +123,8 @@ def waiting_planner(sessions: sessionmaker[Session], client_for: Callable[[str],
     """For the notices worker's ``planners``: one round of :func:`push_waiting` over every municipality with a
     push waiting (one query when there is none: the worker calls this every second)."""
     def plan() -> int:
-        total = 0
-        with sessions() as session:
-            towns = session.execute(select(Municipality.id, Municipality.slug).where(Municipality.id.in_(
-                select(ReportEvent.municipality_id).where(ReportEvent.push.in_(("pending", "failed")))))).all()
-        for municipality_id, slug in towns:
-            with sessions() as session:
-                try:
-                    total += push_waiting(session, municipality_id, client_for(slug))
-                    session.commit()
-                except Exception:
-                    session.rollback()
-                    log.exception("report pushes failed municipality=%s", slug)
-        return total
+        return each_waiting_town(
+            sessions, select(ReportEvent.municipality_id).where(ReportEvent.push.in_(("pending", "failed"))),
+            lambda session, municipality_id, slug: push_waiting(session, municipality_id, client_for(slug)),
+            "report pushes")
     return plan
